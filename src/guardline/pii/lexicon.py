@@ -1,0 +1,64 @@
+"""Word lists the recognizers share, loaded once: surnames, English given names, and the jieba
+dictionary (shipped inside the jieba package) reduced to what the PERSON recognizer needs."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+
+def _data_words(name: str) -> list[str]:
+    text = resources.files("guardline.pii").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    return [w for line in text.splitlines() if not line.startswith("#") for w in line.split()]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    surnames: frozenset[str]  # single characters
+    compound_surnames: frozenset[str]  # 欧阳, 司马 …
+    given_chars: frozenset[str]  # characters seen in given names
+    stop_chars: frozenset[str]  # characters that end a name (的, 是, 电 …)
+    words: frozenset[str]  # common 2–4 character words that are not person names
+    en_first_names: frozenset[str]
+
+
+def _jieba_dict() -> Path:
+    import jieba  # the package ships its dictionary; imported lazily, it is only data here
+
+    return Path(jieba.__file__).with_name("dict.txt")
+
+
+@functools.cache
+def get_lexicon() -> Lexicon:
+    zh = _data_words("surnames_zh.txt")
+    singles = frozenset(w for w in zh if len(w) == 1)
+    compounds = frozenset(w for w in zh if len(w) == 2)
+    words: set[str] = set()
+    given: dict[str, int] = {}
+    with _jieba_dict().open(encoding="utf-8") as fh:
+        for line in fh:
+            word, freq, tag = line.rstrip("\n").split(" ")
+            n = len(word)
+            if n < 2 or n > 4:
+                continue
+            if tag == "nr":
+                # jieba tags person names nr (noisily: idioms too); count given-name characters
+                # of two- and three-character entries that start with a known surname.
+                if n in (2, 3) and word[0] in singles:
+                    for ch in word[1:]:
+                        given[ch] = given.get(ch, 0) + 1
+                continue
+            if int(freq) >= 5:
+                words.add(word)
+    stop = frozenset("".join(_data_words("stop_chars_zh.txt")))
+    seen = {ch for ch, count in given.items() if count >= 30}
+    return Lexicon(
+        surnames=singles,
+        compound_surnames=compounds,
+        given_chars=frozenset((seen | set("".join(_data_words("given_chars_zh.txt")))) - stop),
+        stop_chars=stop,
+        words=frozenset(words),
+        en_first_names=frozenset(_data_words("first_names_en.txt")),
+    )

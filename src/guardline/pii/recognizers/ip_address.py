@@ -1,0 +1,37 @@
+"""IP_ADDRESS: IPv4 dotted quads and IPv6 addresses, validated by the ipaddress module."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from guardline.pii.entities import EntityType
+from guardline.pii.recognizers.base import Candidate, Doc
+
+_V4_RE = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.[0-9])")
+_V6_RE = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
+
+
+class IpAddressRecognizer:
+    name = "ip_address"
+
+    def find(self, doc: Doc) -> Iterator[Candidate]:
+        text = doc.text
+        if "." in text:
+            for m in _V4_RE.finditer(text):
+                try:
+                    ipaddress.IPv4Address(m.group())
+                except ValueError:
+                    continue
+                yield Candidate(m.start(), m.end(), EntityType.IP_ADDRESS, 0.9)
+        if "::" in text or text.count(":") >= 3:
+            for m in _V6_RE.finditer(text):
+                value = m.group()
+                if value.count(":") < 2 or len(value) < 3:
+                    continue
+                try:
+                    ipaddress.IPv6Address(value)
+                except ValueError:
+                    continue
+                yield Candidate(m.start(), m.end(), EntityType.IP_ADDRESS, 0.9)
