@@ -25,7 +25,7 @@ from guardline.pii.recognizers.ip_address import IpAddressRecognizer
 from guardline.pii.recognizers.license_plate import LicensePlateRecognizer
 from guardline.pii.recognizers.passport import PassportRecognizer
 from guardline.pii.recognizers.person import PersonRecognizer
-from guardline.pii.recognizers.phone import PhoneRecognizer
+from guardline.pii.recognizers.phone import PhoneRecognizer, is_hotline
 from guardline.pii.recognizers.travel_permit import TravelPermitRecognizer
 from guardline.pii.recognizers.us_ssn import UsSsnRecognizer
 
@@ -64,7 +64,8 @@ class PiiEngine:
         doc = Doc(text, lang or detect_lang(text))
         candidates: list[Candidate] = []
         for run in find_runs(text, min_chars=4):
-            self._windows(doc, run, candidates)
+            if not is_hotline(run.digits):
+                self._windows(doc, run, candidates)
         if doc.lang == "en":
             for run in find_english_runs(text):
                 self._windows(doc, run, candidates)

@@ -49,6 +49,9 @@ def get_lexicon() -> Lexicon:
                 if n in (2, 3) and word[0] in singles:
                     for ch in word[1:]:
                         given[ch] = given.get(ch, 0) + 1
+                # Frequent two-character "names" are mostly ordinary words jieba mis-tags (安静, 白云).
+                if n == 2 and int(freq) >= 300:
+                    words.add(word)
                 continue
             if int(freq) >= 5:
                 words.add(word)

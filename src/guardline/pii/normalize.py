@@ -135,6 +135,15 @@ def _english_groups(text: str, start: int, end: int) -> tuple[Group, ...]:
     return tuple(groups)
 
 
+# One character to one character, so offsets in the translated text are offsets in the original.
+_TO_ASCII = str.maketrans({**{ch: DIGIT_VALUE[ch] for ch in DIGIT_VALUE if not ch.isascii()}, "点": "."})
+
+
+def to_ascii_digits(text: str) -> str:
+    """``text`` with spoken and full-width digits (and 点 as a dot) as ASCII, same length and offsets."""
+    return text.translate(_TO_ASCII)
+
+
 def find_runs(text: str, *, min_chars: int = 1) -> Iterator[Run]:
     """Yield digit runs whose matched text is at least ``min_chars`` long, in text order."""
     for m in _RUN_RE.finditer(text):

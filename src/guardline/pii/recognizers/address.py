@@ -62,7 +62,7 @@ class AddressRecognizer:
     name = "address"
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
-        text = doc.text
+        text = doc.norm
         if doc.lang != "en":
             yield from self._find_zh(text)
         if doc.lang != "zh":

@@ -7,10 +7,15 @@ Luhn and start with a known issuer prefix.
 
 from __future__ import annotations
 
+import re
+
 from guardline.pii.checksums import luhn_valid
 from guardline.pii.context import Cue
 from guardline.pii.entities import EntityType
 from guardline.pii.recognizers.base import Doc, Window
+
+# "… 是礼品卡的": a store's gift or prepaid card, not a payment card.
+_GIFT_AFTER = re.compile(r"礼品卡|购物卡|充值卡|储值卡|会员卡|gift ?card|store card")
 
 
 def known_issuer(d: str) -> bool:
@@ -37,6 +42,8 @@ class BankCardRecognizer:
         d = w.digits
         n = len(d)
         if not 13 <= n <= 19 or not d.isdigit() or cue is Cue.NOT_PERSONAL:
+            return 0.0
+        if _GIFT_AFTER.search(doc.lower, w.end, w.end + 16):
             return 0.0
         valid = luhn_valid(d)
         if cue is Cue.BANK_CARD:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from guardline.pii.context import Cue, CueIndex
 from guardline.pii.entities import EntityType
-from guardline.pii.normalize import Run
+from guardline.pii.normalize import Run, to_ascii_digits
 
 
 @dataclass(slots=True)
@@ -31,10 +31,12 @@ class Doc:
     text: str
     lang: str | None
     lower: str = field(init=False)
+    norm: str = field(init=False)  # spoken/full-width digits as ASCII; same offsets as text
     _cues: CueIndex | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.lower = self.text.lower()
+        self.norm = to_ascii_digits(self.text)
 
     @property
     def cues(self) -> CueIndex:

@@ -13,9 +13,10 @@ from guardline.pii.entities import EntityType
 from guardline.pii.normalize import find_english_runs, find_runs
 from guardline.pii.recognizers.base import Candidate, Doc
 
+# 取件码 (parcel pickup codes) are deliberately absent: they open a locker, not an account.
 _ZH_CUE_RE = re.compile(
-    r"(?:支付密码|登录密码|密码|验证码|校验码|动态码|口令|短信码|取件码)"
-    r"(?:是|为|改成|改为|设置成|设成|设的是|是这个)?[\s:：,，]{0,3}"
+    r"(?:支付密码|登录密码|密码|验证码|校验码|动态码|口令|短信码|短信(?:上|里)?的码)"
+    r"(?:是|为|改成|改为|设置成|设成|设的是|是这个|我就说了|报了|说了)?[\s:：,，]{0,3}"
 )
 _EN_CUE_RE = re.compile(
     r"\b(?:password|passcode|pin|verification code|security code|one-time code|otp|code)"

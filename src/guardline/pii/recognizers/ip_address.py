@@ -17,7 +17,7 @@ class IpAddressRecognizer:
     name = "ip_address"
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
-        text = doc.text
+        text = doc.norm
         if "." in text:
             for m in _V4_RE.finditer(text):
                 try:

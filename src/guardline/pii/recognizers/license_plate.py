@@ -22,7 +22,7 @@ class LicensePlateRecognizer:
     name = "license_plate"
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
-        for m in _PLATE_RE.finditer(doc.text):
+        for m in _PLATE_RE.finditer(doc.norm):
             tail = m.group()[2:]
             if not any(ch.isdigit() for ch in tail):
                 continue

@@ -10,7 +10,7 @@ from guardline.pii.context import Cue
 from guardline.pii.entities import EntityType
 from guardline.pii.recognizers.base import Candidate, Doc, Window
 
-_PRC_RE = re.compile(r"(?<![A-Za-z0-9])(?:[EG]\d{8}|E[A-HJ-NP-Z]\d{7}|[DSP]E?\d{7})(?![A-Za-z0-9])")
+_PRC_RE = re.compile(r"(?<![A-Za-z0-9])(?:[EG]\s?\d{8}|E[A-HJ-NP-Z]\s?\d{7}|[DSP]E?\d{7})(?![A-Za-z0-9])")
 _CUED_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6,9}(?![A-Za-z0-9])")
 
 
@@ -19,7 +19,7 @@ class PassportRecognizer:
     entity_type = EntityType.PASSPORT
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
-        text = doc.text
+        text = doc.norm
         for m in _PRC_RE.finditer(text):
             cue = doc.cue_before(m.start(), 20)
             if cue is Cue.NOT_PERSONAL:

@@ -43,6 +43,8 @@ class PhoneRecognizer:
             return 0.85 + bonus
         if n == 13 and d.startswith("86") and _mobile(d[2:]):
             return 0.85 + bonus
+        if n == 11 and d[:3] in ("852", "853") and d[3] in "235689":
+            return 0.75 + bonus
         if d[0] == "0" and d[1] != "0" and 10 <= n <= 12:
             return 0.75 + bonus
         if n == 10 and d[0] in "23456789" and d[3] in "23456789":

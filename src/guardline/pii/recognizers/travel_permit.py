@@ -15,7 +15,7 @@ from guardline.pii.entities import EntityType
 from guardline.pii.recognizers.base import Candidate, Doc, Window
 
 _PERMIT_RE = re.compile(
-    r"(?<![A-Za-z0-9])(?:C\d{8}|C[A-HJ-NP-Z]\d{7}|L\d{8}|[HM]\d{8}(?:\d{2})?|W\d{8})(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])(?:C\s?\d{8}|C[A-HJ-NP-Z]\s?\d{7}|L\s?\d{8}|[HM]\s?\d{8}(?:\d{2})?|W\d{8})(?![A-Za-z0-9])"
 )
 
 
@@ -24,7 +24,7 @@ class TravelPermitRecognizer:
     entity_type = EntityType.TRAVEL_PERMIT
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
-        for m in _PERMIT_RE.finditer(doc.text):
+        for m in _PERMIT_RE.finditer(doc.norm):
             cue = doc.cue_before(m.start(), 20)
             if cue is Cue.TRAVEL_PERMIT:
                 yield Candidate(m.start(), m.end(), EntityType.TRAVEL_PERMIT, 0.95)
