@@ -29,7 +29,7 @@ _LEXICON: dict[Cue, tuple[str, ...]] = {
     Cue.PHONE: (
         "手机", "电话", "号码", "联系方式", "联系电话", "座机", "打给", "致电", "回电", "来电", "微信同号",
         "手机号", "电话号", "tel", "phone", "mobile", "cell", "call me", "text me", "reach me",
-        "number is", "my number", "whatsapp", "fax", "打我", "拨打", "短信", "联系我",
+        "number is", "my number", "number", "call", "new one is", "old number", "whatsapp", "fax", "打我", "拨打", "短信", "联系我",
     ),
     Cue.ID_CARD: (
         "身份证", "身份号", "证件号", "证件号码", "身份证号", "id number", "id card", "identity card",
@@ -45,7 +45,7 @@ _LEXICON: dict[Cue, tuple[str, ...]] = {
         "通行证", "港澳通行证", "往来港澳", "往来台湾", "台湾通行证", "回乡证", "台胞证", "来往内地",
         "入台证", "travel permit", "home return permit",
     ),
-    Cue.SSN: ("ssn", "social security", "社会安全号", "社安号"),
+    Cue.SSN: ("ssn", "social security", "my social", "social is", "社会安全号", "社安号"),
     Cue.CREDENTIAL: (
         "密码", "验证码", "校验码", "动态码", "口令", "支付密码", "登录密码", "短信码",
         "password", "passcode", "pin", "verification code", "security code", "one-time code", "otp",
@@ -55,7 +55,8 @@ _LEXICON: dict[Cue, tuple[str, ...]] = {
         "订单", "单号", "运单", "快递", "物流", "编号", "型号", "货号", "流水号", "交易号", "交易单号",
         "发票", "工单", "批次", "序列号", "条码", "商品", "sku", "order", "tracking", "invoice",
         "model", "item", "ref", "reference", "serial", "ticket", "case", "shipment", "parcel",
-        "package", "waybill", "coupon", "优惠券", "券码", "兑换码", "价格", "金额", "退款金额",
+        "package", "waybill", "coupon", "member", "membership", "rewards", "loyalty", "batch", "lot",
+        "confirmation", "booking", "reservation", "account id", "customer id", "user id", "优惠券", "券码", "兑换码", "价格", "金额", "退款金额",
         "合同号", "会员号", "imei", "sn", "no.", "#", "发票号码", "订单号码", "单号码", "编号码",
         "礼品卡", "购物卡", "充值卡", "储值卡", "会员卡", "gift card", "store card", "卡券", "券号",
     ),
@@ -67,6 +68,7 @@ for _cue, _words in _LEXICON.items():
     for _w in _words:
         _CUE_OF.setdefault(_w, _cue)
 
+_SUFFIX_CUES = frozenset({"号码", "手机", "电话", "number is", "no.", "#", "number"})
 _ASCII_WORD = re.compile(r"[a-z0-9 .#'-]+")
 
 
@@ -96,7 +98,11 @@ class CueIndex:
     __slots__ = ("_ends", "hits")
 
     def __init__(self, lowered: str) -> None:
-        self.hits = [CueHit(m.start(), m.end(), _CUE_OF[m.group()]) for m in _CUE_RE.finditer(lowered)]
+        self.hits: list[CueHit] = []
+        for m in _CUE_RE.finditer(lowered):
+            if m.group() in _SUFFIX_CUES and self.hits and not lowered[self.hits[-1].end : m.start()].strip():
+                continue  # 台胞证号码: 号码 continues the previous cue
+            self.hits.append(CueHit(m.start(), m.end(), _CUE_OF[m.group()]))
         self._ends = [h.end for h in self.hits]
 
     def before(self, pos: int, window: int = 16) -> list[CueHit]:

@@ -32,7 +32,7 @@ from guardline.pii.recognizers.us_ssn import UsSsnRecognizer
 LANGS = ("zh", "en")
 MAX_TEXT_CHARS = 100_000
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
-_MAX_GROUPS = 8
+_MAX_GROUPS = 20  # digits read one by one with spaces: 1 1 0 1 0 5 …
 _MAX_DIGITS = 20
 
 

@@ -136,11 +136,17 @@ def _english_groups(text: str, start: int, end: int) -> tuple[Group, ...]:
 
 
 # One character to one character, so offsets in the translated text are offsets in the original.
-_TO_ASCII = str.maketrans({**{ch: DIGIT_VALUE[ch] for ch in DIGIT_VALUE if not ch.isascii()}, "点": "."})
+_TO_ASCII = str.maketrans(
+    {
+        **{ch: DIGIT_VALUE[ch] for ch in DIGIT_VALUE if not ch.isascii()},
+        **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},  # full-width ASCII ！…～
+        "点": ".",
+    }
+)
 
 
 def to_ascii_digits(text: str) -> str:
-    """``text`` with spoken and full-width digits (and 点 as a dot) as ASCII, same length and offsets."""
+    """``text`` with spoken digits, full-width ASCII and 点 (dot) as ASCII; same length and offsets."""
     return text.translate(_TO_ASCII)
 
 

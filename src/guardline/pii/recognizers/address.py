@@ -23,39 +23,58 @@ _COMPOUND = (
 )
 _UNIT = r"(?:号楼|栋|幢|座|单元|楼|层|室|号|户|组|期)"
 _ROAD_ANCHOR_RE = re.compile(rf"{_ROAD}\s*{_NUM}\s*号(?!码|线)")
-_COMPOUND_ANCHOR_RE = re.compile(rf"{_COMPOUND}\s*(?:[A-Za-z]|{_NUM})\s*(?:号楼|栋|幢|座|单元|期|组)")
+_COMPOUND_ANCHOR_RE = re.compile(
+    rf"{_COMPOUND}\s*(?:[A-Za-z]|{_NUM})\s*(?:号楼|栋|幢|座|单元|期|组)"
+    rf"|{_NUM}\s*(?:号楼|栋|幢)\s*(?:{_NUM}\s*单元)?\s*{_NUM}\s*室?"
+    rf"|[A-Za-z]座\s*{_NUM}\s*室"
+)
 _DETAIL_RE = re.compile(
     rf"\s?(?:(?:[A-Za-z]|{_NUM}|[A-Za-z0-9]{{1,6}})\s*{_UNIT}"
-    rf"|[\u4e00-\u9fffA-Za-z0-9]{{1,10}}?{_COMPOUND}(?![\u4e00-\u9fff]{{0,1}}{_UNIT}?号码)"
+    rf"|[\u4e00-\u9fffA-Za-z0-9]{{0,10}}?{_COMPOUND}(?![\u4e00-\u9fff]{{0,1}}{_UNIT}?号码)"
     rf"|[A-Za-z]?[0-9０-９]{{2,5}}(?![0-9])|[-－][0-9]{{1,5}})"
 )
 # Characters that end the run of place characters: function words, verbs of shipping, punctuation.
 _STOP = frozenset(
-    "的了是在到寄送发改成为我你他她它请帮把给和就都也还要想吧呢吗啊哦嗯呀麻烦址现换从往去回住于"
+    "的了是在到寄送发改成为我你他她它请帮把给就也还要想吧呢吗啊哦嗯呀麻烦址现换从往去回住于"
     "，,。.！!？?、；;：:（）()【】[]「」\"'“”‘’ \t\n\u3000"
 )
 _FILLERS = ("那个", "就是", "然后", "嗯", "呃", "对")
 _MAX_LEFT = 40
 
 _EN_SUFFIX = (
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Parkway|Pkwy|Place|Pl|"
+    r"(?i:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Parkway|Pkwy|Place|Pl|"
     r"Terrace|Ter|Circle|Cir|Square|Sq|Highway|Hwy|Trail|Crescent|Close|Gardens|Row|Mews|Broadway)"
 )
-_EN_UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Room|Rm|#)\.?\s*#?[A-Za-z0-9\-]{1,6}"
+_EN_UNIT = r"(?i:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Room|Rm|#)\.?\s*#?[A-Za-z0-9\-]{1,6}"
 _STATES = (
     r"(?:A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[DLNA]|K[SY]|LA|M[EDAINSOT]|N[EVHJMYCD]|O[HKR]|PA|RI|S[CD]|"
     r"T[NX]|UT|V[TA]|W[AVIY])"
 )
+_STATE_NAMES = (
+    "alabama|alaska|arizona|arkansas|california|colorado|connecticut|delaware|florida|georgia|hawaii|idaho|"
+    "illinois|indiana|iowa|kansas|kentucky|louisiana|maine|maryland|massachusetts|michigan|minnesota|"
+    "mississippi|missouri|montana|nebraska|nevada|new hampshire|new jersey|new mexico|new york|"
+    "north carolina|north dakota|ohio|oklahoma|oregon|pennsylvania|rhode island|south carolina|"
+    "south dakota|tennessee|texas|utah|vermont|virginia|washington|west virginia|wisconsin|wyoming"
+)
+_CITY = r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2}"
 _EN_ADDRESS_RE = re.compile(
     rf"(?:{_EN_UNIT},?\s+)?"
     rf"\b\d{{1,6}}[A-Za-z]?(?:-\d{{1,4}})?\s+(?:[A-Za-z0-9][A-Za-z0-9'.]*\s+){{0,4}}?{_EN_SUFFIX}\b\.?"
     rf"(?:,?\s+{_EN_UNIT})?"
-    rf"(?:,\s*[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+){{0,2}})?"
-    rf"(?:,?\s+{_STATES}\b)?"
-    rf"(?:,?\s+\d{{5}}(?:-\d{{4}})?|,?\s+[A-Z]{{1,2}}\d[A-Z\d]?\s?\d[A-Z]{{2}})?",
-    re.IGNORECASE,
+    rf"(?:,?\s+{_CITY},?\s+{_STATES}\b|,\s*{_CITY}(?:,\s*(?i:{_STATE_NAMES}))?)?"
+    rf"(?:,?\s+\d{{5}}(?:-\d{{4}})?|,?\s+[A-Z]{{1,2}}\d[A-Z\d]?\s?\d[A-Z]{{2}})?"
 )
 _PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b", re.IGNORECASE)
+# Call transcripts: "four one five seven franklin drive apartment six d ann arbor michigan four eight one six two"
+_W = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|[0-9]+)"
+_SPOKEN_ADDRESS_RE = re.compile(
+    rf"\b{_W}(?:\s+{_W}){{0,5}}\s+(?:[a-z]+\s+){{1,3}}?{_EN_SUFFIX}\b"
+    rf"(?:\s+(?:apartment|apt|unit|suite|flat)\s+(?:{_W}|[a-z])(?:\s+(?:{_W}|[a-z]\b))?)?"
+    rf"(?:\s+(?:[a-z]+\s+){{1,3}}?(?:{_STATE_NAMES}))?"
+    rf"(?:(?:\s+{_W}){{5}})?",
+    re.IGNORECASE,
+)
 
 
 class AddressRecognizer:
@@ -70,28 +89,41 @@ class AddressRecognizer:
                 yield Candidate(m.start(), m.end(), EntityType.ADDRESS, 0.85)
             for m in _PO_BOX_RE.finditer(text):
                 yield Candidate(m.start(), m.end(), EntityType.ADDRESS, 0.8)
+            if not any(ch.isupper() for ch in text):
+                for m in _SPOKEN_ADDRESS_RE.finditer(text):
+                    yield Candidate(m.start(), m.end(), EntityType.ADDRESS, 0.75)
 
     def _find_zh(self, text: str) -> Iterator[Candidate]:
-        last_end = 0
-        anchors = sorted(
-            [(m.start(), m.end()) for m in _ROAD_ANCHOR_RE.finditer(text)]
-            + [(m.start(), m.end()) for m in _COMPOUND_ANCHOR_RE.finditer(text)]
-        )
-        for a_start, a_end in anchors:
-            if a_start < last_end:
-                continue
-            start = _extend_left(text, a_start, last_end)
-            if start == a_start:
-                continue  # 路88号 with no road name before it is not an address
-            end = _extend_right(text, a_end)
-            last_end = end
+        spans: list[tuple[int, int]] = []
+        for regex in (_ROAD_ANCHOR_RE, _COMPOUND_ANCHOR_RE):
+            for m in regex.finditer(text):
+                start = _extend_left(text, m.start())
+                if start < m.start():  # 路88号 with no road name before it is not an address
+                    spans.append((start, _extend_right(text, m.end())))
+        spans.sort()
+        merged: list[list[int]] = []
+        for start, end in spans:  # one address often holds several anchors (…路70号…天街8号楼)
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end in merged:
             yield Candidate(start, end, EntityType.ADDRESS, 0.85)
 
 
-def _extend_left(text: str, pos: int, floor: int) -> int:
+def _extend_left(text: str, pos: int) -> int:
     start = pos
-    limit = max(floor, pos - _MAX_LEFT)
-    while start > limit and text[start - 1] not in _STOP:
+    limit = max(0, pos - _MAX_LEFT)
+    while start > limit:
+        ch = text[start - 1]
+        if ch in _STOP:
+            # A space inside a spoken address (…市南区 文三路…) joins parts after an admin suffix.
+            if ch == " " and start >= 2 and text[start - 2] in "省市区县镇乡":
+                start -= 1
+                continue
+            break
+        if ch.isdigit() and text[max(0, start - 3) : start].isdigit():
+            break  # a phone or order number glued to the place name is not part of it
         start -= 1
     # Call transcripts have no punctuation: a filler word before the place name ends it too.
     for filler in _FILLERS:

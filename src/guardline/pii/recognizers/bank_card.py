@@ -14,8 +14,8 @@ from guardline.pii.context import Cue
 from guardline.pii.entities import EntityType
 from guardline.pii.recognizers.base import Doc, Window
 
-# "… 是礼品卡的": a store's gift or prepaid card, not a payment card.
-_GIFT_AFTER = re.compile(r"礼品卡|购物卡|充值卡|储值卡|会员卡|gift ?card|store card")
+# 礼品卡卡号 … / "… 是礼品卡的": a store's gift or prepaid card, not a payment card.
+_GIFT = re.compile(r"礼品卡|购物卡|充值卡|储值卡|会员卡|gift ?card|store card")
 
 
 def known_issuer(d: str) -> bool:
@@ -43,7 +43,7 @@ class BankCardRecognizer:
         n = len(d)
         if not 13 <= n <= 19 or not d.isdigit() or cue is Cue.NOT_PERSONAL:
             return 0.0
-        if _GIFT_AFTER.search(doc.lower, w.end, w.end + 16):
+        if _GIFT.search(doc.lower, max(0, w.start - 10), w.end + 16):
             return 0.0
         valid = luhn_valid(d)
         if cue is Cue.BANK_CARD:

@@ -16,11 +16,14 @@ from guardline.pii.recognizers.base import Candidate, Doc
 # 取件码 (parcel pickup codes) are deliberately absent: they open a locker, not an account.
 _ZH_CUE_RE = re.compile(
     r"(?:支付密码|登录密码|密码|验证码|校验码|动态码|口令|短信码|短信(?:上|里)?的码)"
-    r"(?:是|为|改成|改为|设置成|设成|设的是|是这个|我就说了|报了|说了)?[\s:：,，]{0,3}"
+    r"[\s:：,，]{0,2}(?:是|为|改成|改为|设置成|设成|设的是|是这个|我就说了|报了|说了)?[\s:：,，]{0,3}"
+)
+_ZH_CODE_FIRST_RE = re.compile(
+    r"(?<![0-9A-Za-z])([0-9]{4,8})(?:就)?是(?:我的|我)?(?:验证码|动态码|校验码|密码)"
 )
 _EN_CUE_RE = re.compile(
-    r"\b(?:password|passcode|pin|verification code|security code|one-time code|otp|code)"
-    r"(?:\s+(?:is|was|should be)\s+|\s*[:=]\s*|\s+)",
+    r"\b(?:password|passcode|pass|pwd|pin|verification code|security code|one-time code|otp|code)"
+    r"(?:\s+(?:is|was|should be|to|is now)\s+|\s*[:=]\s*|\s+)",
     re.IGNORECASE,
 )
 # "promo code SAVE20" is a coupon, not a secret.
@@ -48,6 +51,8 @@ class CredentialRecognizer:
         text = doc.text
         for m in _ZH_CUE_RE.finditer(text):
             yield from self._secret_at(doc, m.end())
+        for m in _ZH_CODE_FIRST_RE.finditer(doc.norm):
+            yield Candidate(m.start(1), m.end(1), EntityType.CREDENTIAL, 0.85)
         if doc.lang != "zh":
             for m in _EN_CUE_RE.finditer(text):
                 if not _NOT_SECRET_CODE_RE.search(doc.lower, max(0, m.start() - 12), m.start()):

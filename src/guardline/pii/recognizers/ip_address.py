@@ -13,6 +13,10 @@ _V4_RE = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.[0-9])")
 _V6_RE = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
 
 
+_W = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+_SPOKEN_V4_RE = re.compile(rf"\b{_W}(?: {_W}){{0,2}}(?: dot {_W}(?: {_W}){{0,2}}){{3}}\b")
+
+
 class IpAddressRecognizer:
     name = "ip_address"
 
@@ -25,6 +29,9 @@ class IpAddressRecognizer:
                 except ValueError:
                     continue
                 yield Candidate(m.start(), m.end(), EntityType.IP_ADDRESS, 0.9)
+        if doc.lang == "en" and " dot " in text:
+            for m in _SPOKEN_V4_RE.finditer(text):
+                yield Candidate(m.start(), m.end(), EntityType.IP_ADDRESS, 0.85)
         if "::" in text or text.count(":") >= 3:
             for m in _V6_RE.finditer(text):
                 value = m.group()

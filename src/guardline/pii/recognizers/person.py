@@ -19,28 +19,25 @@ _HONORIFICS = (
     "先生", "女士", "小姐", "太太", "老师", "同学", "经理", "师傅", "阿姨", "医生", "律师", "总监", "主任",
     "老板", "大哥", "大姐", "夫人", "总",
 )  # fmt: skip
+# Roles and relations that introduce a person: 收件人, 开户人, 车主, 我老公, 同事 …
 _STRONG_CUES = (
     "我叫", "名字是", "名字叫", "姓名", "收件人", "收货人", "联系人", "寄件人", "持卡人", "开户名", "户名",
-    "签收人", "真实姓名", "叫做", "本人", "客户", "我的名字", "名字", "用户", "机主", "乘车人", "入住人",
+    "开户人", "签收人", "真实姓名", "叫做", "本人", "客户", "我的名字", "名字", "用户", "机主", "乘车人",
+    "入住人", "订购人", "投诉人", "下单人", "购买人", "付款人", "收款人", "申请人", "车主", "全名", "快递员",
+    "配送员", "骑手", "同事", "老公", "老婆", "爱人", "丈夫", "妻子", "儿子", "女儿", "朋友", "同学", "我爸",
+    "我妈", "我姐", "我哥", "我弟", "我妹", "爸爸", "妈妈", "面单上写着", "写着", "登记人", "业主", "租客",
 )  # fmt: skip
-_WEAK_CUES = (
-    "我是",
-    "是",
-    "叫",
-    "给",
-    "帮",
-    "找",
-    "替",
-    "和",
-    "跟",
-    "请",
-    "让",
-    "转给",
-    "告诉",
-    "联系",
-    "问",
+_WEAK_CUES = ("我是", "是", "叫", "收", "给", "帮", "找", "替", "和", "跟", "请", "让", "转给", "告诉", "联系", "问")  # fmt: skip
+_CUE_TAIL = r"(?:信息|改成|改为|写成|写|换成|是|为|[:：\s]){0,3}$"
+# What may follow a name without a cue: particles, verbs of ordering, a phone or ID word, a number.
+_NAME_FOLLOWER_RE = re.compile(
+    r"[\s，,：:]*(?:[0-9０-９]|1[3-9]|电话|手机|收(?![到款])|名下|下的单|的订单|的手机|的电话|身份证)"
 )
-_CUE_TAIL = r"[是为:：\s]{0,3}$"
+_RIGHT_OK = frozenset(
+    "的说是在要想已让给和跟也都就还呢吗吧啊呀电手身地收寄打发买退问找叫对今明昨下用名查看办改取签"
+)
+# After a name these say it is one even with no cue before it (…查一下钟晓霞名下的订单).
+_STRONG_FOLLOWER_RE = re.compile(r"名下|下的单|的订单|的手机|的电话|的身份证|本人")
 _STRONG_RE = re.compile(f"(?:{'|'.join(_STRONG_CUES)}){_CUE_TAIL}")
 _WEAK_RE = re.compile(f"(?:{'|'.join(_WEAK_CUES)}){_CUE_TAIL}")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -50,25 +47,32 @@ def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
+_PINYIN_CUE_RE = re.compile(r"拼音[:：\s]*[A-Za-z]")
 _EN_STRONG = (
-    r"my name is|my name's|name is|name:|full name:?|call me|recipient:?|cardholder:?|card holder:?|"
-    r"attn:?|attention:?|account holder:?|under the name(?: of)?|in the name of|signed|named|"
-    r"ship to:?|deliver to:?|addressed to"
+    r"姓名拼音[:：]?|拼音[:：]?|my name is|my name's|name is|full name:?|name:?|call me|recipient:?|"
+    r"cardholder:?|card holder:?|attn:?|attention:?|account holder:?|under the name(?: of)?|in the name of|"
+    r"under|signed|named|first name is|last name is|surname is|first name:?|last name:?|surname:?|billing contact:?|contact:|--"
 )
-_EN_WEAK = r"i am|i'm|im|this is|it's|speaking with|talk to|spoke to|spoke with|for|from|thanks,|regards,"
-_EN_TITLE = r"mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?|dear"
+_EN_WEAK = (
+    r"i am|i'm|im|this is|it's|speaking with|speak to|talk to|spoke to|spoke with|for|from|thanks,|"
+    r"regards,|agent|rep|representative|contact|ship to:?|deliver to:?|addressed to|husband|wife|son|"
+    r"daughter|mother|father|mom|dad|friend|colleague|brother|sister|boss|manager"
+)
+_EN_TITLE = r"mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?|mister|misses|missus|dear"
 _EN_CUE_RE = re.compile(
-    rf"\b(?:(?P<strong>{_EN_STRONG})|(?P<title>{_EN_TITLE})|(?P<weak>{_EN_WEAK}))\s+", re.IGNORECASE
+    rf"(?<![A-Za-z])(?:(?P<strong>{_EN_STRONG})|(?P<title>{_EN_TITLE})|(?P<weak>{_EN_WEAK}))"
+    rf"(?:\s+|(?<=[音:：])\s*)",
+    re.IGNORECASE,
 )
-_EN_WORD_RE = re.compile(r"[A-Za-z][a-z'’\-]*(?:-[A-Za-z][a-z]+)?")
+_EN_WORD_RE = re.compile(r"[A-Z]\.|[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)?")
 _EN_PAIR_RE = re.compile(r"\b([A-Z][a-z]{1,15})\s+((?:Mc|Mac|O')?[A-Z][a-z]{1,20}(?:-[A-Z][a-z]{1,20})?)\b")
+_EN_LOWER_PAIR_RE = re.compile(r"\b([a-z]{2,15}) ([a-z]{2,20})\b")
+# Capitalised words that follow "name"-like cues but are not names.
 _EN_NOT_NAMES = frozenset(
-    """the a an and or but my your his her our their is are was were be been it its this that to of in on at
-    by with for from as not no yes ok okay hi hello hey thanks thank please sorry here there just so very
-    order orders street st avenue ave road rd lane drive way court blvd boulevard apt suite unit floor
-    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
-    august september october november december pro max plus mini ultra air card account customer service
-    calling phone number email address order refund support team store shop delivery package""".split()
+    """street st avenue ave road rd lane drive way court blvd boulevard apt suite unit floor monday tuesday
+    wednesday thursday friday saturday sunday january february march april may june july august september
+    october november december pro max plus mini ultra air canada china usa america england london
+    amazon apple google paypal visa mastercard""".split()
 )
 
 
@@ -92,6 +96,8 @@ class PersonRecognizer:
             yield from self._find_zh(doc)
         if doc.lang != "zh":
             yield from self._find_en(doc)
+        elif _PINYIN_CUE_RE.search(doc.text):
+            yield from self._find_en(doc, pairs=False)
 
     # Chinese ---------------------------------------------------------------------------------
     def _find_zh(self, doc: Doc) -> Iterator[Candidate]:
@@ -114,24 +120,33 @@ class PersonRecognizer:
             strong = self._strong_before(text, s)
             weak = not strong and _WEAK_RE.search(text, max(0, s - 5), s) is not None
             left_clean = s == 0 or not _is_cjk(text[s - 1])
-            if not (strong or weak or left_clean):
+            if not (strong or weak or left_clean or _STRONG_FOLLOWER_RE.match(text, p + 1, p + 6)):
                 continue
             g = self._given_len(text, p, strong)
             if g == 0:
                 continue
             end = p + g
             name = text[s:end]
+            head = text[s : p + 1]  # surname and first given character: 马上, 周末, 那里
+            if head in self.lex.very_common or name in self.lex.very_common:
+                continue
             if not strong:
-                if text[s : s + 2] in self.lex.words or name in self.lex.words:
+                if head in self.lex.words or name in self.lex.words:
                     continue
-                if not self._right_clean(text, end):
+                followed = _NAME_FOLLOWER_RE.match(text, end) is not None
+                if not (followed or self._right_clean(text, end)):
                     continue
-            score = 0.9 if strong else 0.7 if weak else 0.6
+                if not (weak or followed):
+                    # No cue at all: two characters (宋体, 原路, 国行) are mostly words, and a given
+                    # name that is itself a word (三天) is too.
+                    if len(name) < 3 or text[p:end] in self.lex.words:
+                        continue
+            score = 0.9 if strong else 0.75 if weak else 0.6
             yield Candidate(s, end, EntityType.PERSON, score)
             seen_until = end
 
     def _strong_before(self, text: str, s: int) -> bool:
-        return _STRONG_RE.search(text, max(0, s - 8), s) is not None
+        return _STRONG_RE.search(text, max(0, s - 12), s) is not None
 
     def _given_len(self, text: str, p: int, strong: bool) -> int:
         g = 0
@@ -153,52 +168,57 @@ class PersonRecognizer:
         if end >= len(text):
             return True
         ch = text[end]
-        return not _is_cjk(ch) or ch in self.lex.stop_chars or text.startswith(_HONORIFICS, end)
+        return not _is_cjk(ch) or ch in _RIGHT_OK or text.startswith(_HONORIFICS, end)
 
     # English ---------------------------------------------------------------------------------
-    def _find_en(self, doc: Doc) -> Iterator[Candidate]:
+    def _not_name(self, word: str) -> bool:
+        lw = word.lower()
+        return lw in _EN_NOT_NAMES or (lw in self.lex.en_common and not word[:1].isupper())
+
+    def _find_en(self, doc: Doc, *, pairs: bool = True) -> Iterator[Candidate]:
         text = doc.text
+        lower_text = not any(ch.isupper() for ch in text)
         taken: list[tuple[int, int]] = []
         for m in _EN_CUE_RE.finditer(text):
-            span = self._en_name_after(
-                text, m.end(), strong=m.group("strong") is not None, title=m.group("title") is not None
-            )
+            kind = "strong" if m.group("strong") else "title" if m.group("title") else "weak"
+            span = self._en_name_after(text, m.end(), kind=kind, lower_text=lower_text)
             if span:
                 taken.append(span)
-                yield Candidate(span[0], span[1], EntityType.PERSON, 0.85)
-        for m in _EN_PAIR_RE.finditer(text):
+                yield Candidate(span[0], span[1], EntityType.PERSON, 0.85 if kind != "weak" else 0.75)
+        if not pairs:
+            return
+        for m in (_EN_LOWER_PAIR_RE if lower_text else _EN_PAIR_RE).finditer(text):
             first, last = m.group(1), m.group(2)
-            if first.lower() not in self.lex.en_first_names or last.lower() in _EN_NOT_NAMES:
+            if first.lower() not in self.lex.en_first_names or last.lower() in self.lex.en_common:
                 continue
-            if any(s <= m.start() < e for s, e in taken):
+            if last.lower() in _EN_NOT_NAMES or any(s <= m.start() < e for s, e in taken):
                 continue
-            yield Candidate(m.start(), m.end(), EntityType.PERSON, 0.75)
+            yield Candidate(m.start(), m.end(), EntityType.PERSON, 0.7)
 
-    def _en_name_after(self, text: str, pos: int, *, strong: bool, title: bool) -> tuple[int, int] | None:
+    def _en_name_after(self, text: str, pos: int, *, kind: str, lower_text: bool) -> tuple[int, int] | None:
         words: list[re.Match[str]] = []
         for m in _EN_WORD_RE.finditer(text, pos):
-            if words and text[words[-1].end() : m.start()] not in (" ", " -"):
-                break
-            if m.start() != pos and not words:
+            gap = text[words[-1].end() : m.start()] if words else text[pos : m.start()]
+            if gap not in ("", " "):
                 break
             w = m.group()
-            lw = w.lower()
-            if lw in _EN_NOT_NAMES:
-                break
             capital = w[0].isupper()
-            if not words:
-                known = lw in self.lex.en_first_names
-                if title and not capital:
-                    break
-                if not (title or known or (strong and (capital or text.islower()))):
-                    break
-            elif not (capital or text.islower()):
+            if w.lower() in ("i", "a") or self._not_name(w) or not (capital or lower_text):
                 break
+            if w.lower() in self.lex.en_common and not (words or kind == "title"):
+                break  # "this is great", "call me back"
             words.append(m)
-            if len(words) == 3:
+            if len(words) == 4:
                 break
+        while words and len(words[-1].group()) == 2 and words[-1].group()[1] == ".":
+            words.pop()  # a trailing initial is more likely an abbreviation
         if not words:
             return None
+        if kind == "weak":
+            known = words[0].group().lower() in self.lex.en_first_names
+            two_capitals = len(words) >= 2 and words[0].group()[0].isupper()
+            if not (known or two_capitals):
+                return None
         return words[0].start(), words[-1].end()
 
 

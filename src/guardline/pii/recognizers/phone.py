@@ -13,9 +13,17 @@ from guardline.pii.recognizers.base import Doc, Window
 _MOBILE_SECOND = frozenset("3456789")
 
 
+_TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+
+
 def is_hotline(digits: str) -> bool:
+    """Company lines: 400/800 numbers, 95xxx-style short numbers, US toll-free, UK 0800."""
     n = len(digits)
-    if n == 10 and digits[:3] in {"400", "800"}:
+    if n == 10 and (digits[:3] in {"400", "800"} or digits[:3] in _TOLL_FREE):
+        return True
+    if n == 11 and digits[0] == "1" and digits[1:4] in _TOLL_FREE:
+        return True
+    if digits.startswith("0800") and n in (10, 11):
         return True
     return n <= 8 and digits[:2] in {"95", "96", "10", "11", "12"}
 
@@ -51,8 +59,8 @@ class PhoneRecognizer:
             # North American number: trust it when written in the 3-3-4 shape or introduced as a phone.
             if w.shape == (3, 3, 4) or cue is Cue.PHONE or doc.text[w.start - 1 : w.start] == "(":
                 return 0.8 + bonus
-            return 0.0
-        if n == 11 and d[0] == "1" and w.shape == (1, 3, 3, 4):
+            return 0.7 if doc.lang == "en" else 0.0
+        if n == 11 and d[0] == "1" and (w.shape == (1, 3, 3, 4) or (w.spoken and doc.lang == "en")):
             return 0.8 + bonus
         if n in (7, 8) and cue is Cue.PHONE and d[0] not in "01":
             return 0.65
