@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from guardline.kit.wordsre import words_pattern
+
 
 class Cue(Enum):
     PHONE = "phone"
@@ -29,7 +31,8 @@ _LEXICON: dict[Cue, tuple[str, ...]] = {
     Cue.PHONE: (
         "手机", "电话", "号码", "联系方式", "联系电话", "座机", "打给", "致电", "回电", "来电", "微信同号",
         "手机号", "电话号", "tel", "phone", "mobile", "cell", "call me", "text me", "reach me",
-        "number is", "my number", "number", "call", "new one is", "old number", "whatsapp", "fax", "打我", "拨打", "短信", "联系我",
+        "number is", "my number", "number", "call", "new one is", "old number", "whatsapp", "fax", "打我",
+        "拨打", "短信", "联系我",
     ),
     Cue.ID_CARD: (
         "身份证", "身份号", "证件号", "证件号码", "身份证号", "id number", "id card", "identity card",
@@ -43,7 +46,9 @@ _LEXICON: dict[Cue, tuple[str, ...]] = {
     Cue.PASSPORT: ("护照", "passport"),
     Cue.TRAVEL_PERMIT: (
         "通行证", "港澳通行证", "往来港澳", "往来台湾", "台湾通行证", "回乡证", "台胞证", "来往内地",
-        "入台证", "travel permit", "home return permit",
+        "入台证", "港澳证", "赴港", "赴台", "签注", "travel permit", "home return permit",
+        "mainland travel permit",
+        "exit-entry permit",
     ),
     Cue.SSN: ("ssn", "social security", "my social", "social is", "社会安全号", "社安号"),
     Cue.CREDENTIAL: (
@@ -56,7 +61,8 @@ _LEXICON: dict[Cue, tuple[str, ...]] = {
         "发票", "工单", "批次", "序列号", "条码", "商品", "sku", "order", "tracking", "invoice",
         "model", "item", "ref", "reference", "serial", "ticket", "case", "shipment", "parcel",
         "package", "waybill", "coupon", "member", "membership", "rewards", "loyalty", "batch", "lot",
-        "confirmation", "booking", "reservation", "account id", "customer id", "user id", "优惠券", "券码", "兑换码", "价格", "金额", "退款金额",
+        "confirmation", "booking", "reservation", "account id", "customer id", "user id", "优惠券", "券码",
+        "兑换码", "价格", "金额", "退款金额",
         "合同号", "会员号", "imei", "sn", "no.", "#", "发票号码", "订单号码", "单号码", "编号码",
         "礼品卡", "购物卡", "充值卡", "储值卡", "会员卡", "gift card", "store card", "卡券", "券号",
     ),
@@ -69,20 +75,13 @@ for _cue, _words in _LEXICON.items():
         _CUE_OF.setdefault(_w, _cue)
 
 _SUFFIX_CUES = frozenset({"号码", "手机", "电话", "number is", "no.", "#", "number"})
-_ASCII_WORD = re.compile(r"[a-z0-9 .#'-]+")
-
-
-def _pattern(word: str) -> str:
-    escaped = re.escape(word)
-    # ASCII words must be whole words ("pin" is not in "shipping"); Chinese has no word spaces.
-    if _ASCII_WORD.fullmatch(word):
-        left = r"(?<![a-z0-9])" if word[0].isalnum() else ""
-        right = r"(?![a-z])" if word[-1].isalnum() else ""
-        return f"{left}{escaped}{right}"
-    return escaped
-
-
-_CUE_RE = re.compile("|".join(_pattern(w) for w in sorted(_CUE_OF, key=len, reverse=True)))
+# ASCII words must be whole words ("pin" is not in "shipping"); Chinese has no spaces between words.
+_CUE_RE = re.compile(
+    words_pattern(w for w in _CUE_OF if not w.isascii())
+    + r"|(?<![a-z0-9])"
+    + words_pattern(w for w in _CUE_OF if w.isascii())
+    + r"(?![a-z])"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,8 +66,11 @@ _EN_ADDRESS_RE = re.compile(
     rf"(?:,?\s+\d{{5}}(?:-\d{{4}})?|,?\s+[A-Z]{{1,2}}\d[A-Z\d]?\s?\d[A-Z]{{2}})?"
 )
 _PO_BOX_RE = re.compile(r"\bP\.?\s?O\.?\s+Box\s+\d{1,6}\b", re.IGNORECASE)
-# Call transcripts: "four one five seven franklin drive apartment six d ann arbor michigan four eight one six two"
-_W = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|[0-9]+)"
+# Call transcripts: "four one five seven franklin drive apartment six d ann arbor michigan four eight …"
+_W = (
+    r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety|hundred|[0-9]+)"
+)
 _SPOKEN_ADDRESS_RE = re.compile(
     rf"\b{_W}(?:\s+{_W}){{0,5}}\s+(?:[a-z]+\s+){{1,3}}?{_EN_SUFFIX}\b"
     rf"(?:\s+(?:apartment|apt|unit|suite|flat)\s+(?:{_W}|[a-z])(?:\s+(?:{_W}|[a-z]\b))?)?"

@@ -15,15 +15,18 @@ from guardline.pii.recognizers.base import Candidate, Doc
 
 # 取件码 (parcel pickup codes) are deliberately absent: they open a locker, not an account.
 _ZH_CUE_RE = re.compile(
-    r"(?:支付密码|登录密码|密码|验证码|校验码|动态码|口令|短信码|短信(?:上|里)?的码)"
-    r"[\s:：,，]{0,2}(?:是|为|改成|改为|设置成|设成|设的是|是这个|我就说了|报了|说了)?[\s:：,，]{0,3}"
+    r"(?:支付密码|登录密码|取款密码|密码|验证码|校验码|动态码|动态密码|口令|短信码|短信(?:上|里)?的码|安全码|授权码)"
+    r"[\s:：,，]{0,2}"
+    r"(?:是|为|改成了|改成|改为|设置成|设置为|设成|设为|换成|换成了|设的是|是这个|就是|我就说了|报了|说了|发你|给你)?"
+    r"[\s:：,，]{0,3}"
 )
 _ZH_CODE_FIRST_RE = re.compile(
     r"(?<![0-9A-Za-z])([0-9]{4,8})(?:就)?是(?:我的|我)?(?:验证码|动态码|校验码|密码)"
 )
 _EN_CUE_RE = re.compile(
-    r"\b(?:password|passcode|pass|pwd|pin|verification code|security code|one-time code|otp|code)"
-    r"(?:\s+(?:is|was|should be|to|is now)\s+|\s*[:=]\s*|\s+)",
+    r"\b(?:password|passcode|passwd|pass|pwd|pw|pin(?: number| code)?|verification code|security code|"
+    r"one-time code|2fa code|auth code|login code|access code|otp|code)"
+    r"(?:\s+(?:is|was|should be|to|is now|of)\s+|\s*[:=]\s*|\s+)",
     re.IGNORECASE,
 )
 # "promo code SAVE20" is a coupon, not a secret.

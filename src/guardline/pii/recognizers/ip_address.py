@@ -10,7 +10,9 @@ from guardline.pii.entities import EntityType
 from guardline.pii.recognizers.base import Candidate, Doc
 
 _V4_RE = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.[0-9])")
-_V6_RE = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
+_V6_RE = re.compile(
+    r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?![0-9A-Fa-f:])"
+)
 
 
 _W = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)"

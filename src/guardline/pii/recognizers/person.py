@@ -26,8 +26,12 @@ _STRONG_CUES = (
     "入住人", "订购人", "投诉人", "下单人", "购买人", "付款人", "收款人", "申请人", "车主", "全名", "快递员",
     "配送员", "骑手", "同事", "老公", "老婆", "爱人", "丈夫", "妻子", "儿子", "女儿", "朋友", "同学", "我爸",
     "我妈", "我姐", "我哥", "我弟", "我妹", "爸爸", "妈妈", "面单上写着", "写着", "登记人", "业主", "租客",
+    "发件人", "寄给", "送给", "转交", "交给", "代收人", "经办人", "负责人", "店长", "主管", "署名", "落款",
+    "称呼", "昵称是", "实名是", "认证人", "被保险人", "投保人", "担保人", "紧急联系人",
 )  # fmt: skip
-_WEAK_CUES = ("我是", "是", "叫", "收", "给", "帮", "找", "替", "和", "跟", "请", "让", "转给", "告诉", "联系", "问")  # fmt: skip
+_WEAK_CUES = (
+    "我是", "是", "叫", "收", "给", "帮", "找", "替", "和", "跟", "请", "让", "转给", "告诉", "联系", "问",
+)  # fmt: skip
 _CUE_TAIL = r"(?:信息|改成|改为|写成|写|换成|是|为|[:：\s]){0,3}$"
 # What may follow a name without a cue: particles, verbs of ordering, a phone or ID word, a number.
 _NAME_FOLLOWER_RE = re.compile(
@@ -37,7 +41,9 @@ _RIGHT_OK = frozenset(
     "的说是在要想已让给和跟也都就还呢吗吧啊呀电手身地收寄打发买退问找叫对今明昨下用名查看办改取签"
 )
 # After a name these say it is one even with no cue before it (…查一下钟晓霞名下的订单).
-_STRONG_FOLLOWER_RE = re.compile(r"名下|下的单|的订单|的手机|的电话|的身份证|本人")
+_STRONG_FOLLOWER_RE = re.compile(
+    r"名下|下的单|的订单|的手机|的电话|的身份证|本人|的快递|的包裹|的地址|的账号|的银行卡|签收|代收"
+)
 _STRONG_RE = re.compile(f"(?:{'|'.join(_STRONG_CUES)}){_CUE_TAIL}")
 _WEAK_RE = re.compile(f"(?:{'|'.join(_WEAK_CUES)}){_CUE_TAIL}")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -51,7 +57,8 @@ _PINYIN_CUE_RE = re.compile(r"拼音[:：\s]*[A-Za-z]")
 _EN_STRONG = (
     r"姓名拼音[:：]?|拼音[:：]?|my name is|my name's|name is|full name:?|name:?|call me|recipient:?|"
     r"cardholder:?|card holder:?|attn:?|attention:?|account holder:?|under the name(?: of)?|in the name of|"
-    r"under|signed|named|first name is|last name is|surname is|first name:?|last name:?|surname:?|billing contact:?|contact:|--"
+    r"under|signed|named|first name is|last name is|surname is|first name:?|last name:?|surname:?|"
+    r"billing contact:?|contact:|--"
 )
 _EN_WEAK = (
     r"i am|i'm|im|this is|it's|speaking with|speak to|talk to|spoke to|spoke with|for|from|thanks,|"

@@ -25,7 +25,7 @@ class TravelPermitRecognizer:
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
         for m in _PERMIT_RE.finditer(doc.norm):
-            cue = doc.cue_before(m.start(), 20)
+            cue = doc.cue_before(m.start(), 30)
             if cue is Cue.TRAVEL_PERMIT:
                 yield Candidate(m.start(), m.end(), EntityType.TRAVEL_PERMIT, 0.95)
             elif cue is not Cue.NOT_PERSONAL and m.group()[0] in "CHM":
