@@ -325,6 +325,73 @@ PINYIN_NAMES = [
     "Ma Lijuan",
     "Zhu Xiaodong",
 ]
+# Opt-in pools (style tokens `intl`, `hyph`, `zhx`).  Only used by files that ask for them,
+# so adding entries here never changes the output of older files.
+EN_INTL = [
+    "Priya Natarajan",
+    "Oluwaseun Adeyemi",
+    "Nguyen Van An",
+    "Siobhan Kelly",
+    "Aoife Brennan",
+    "Chinedu Okonkwo",
+    "Tran Thi Mai",
+    "Rajesh Venkataraman",
+    "Ngozi Eze",
+    "Mehmet Yilmaz",
+    "Katarzyna Wojcik",
+    "Dmitri Volkov",
+    "Bartholomew Quist",
+    "Anjali Raghunathan",
+    "Kwame Mensah",
+    "Thandiwe Dlamini",
+    "Sione Taufa",
+    "Haruto Sasaki",
+    "Leilani Kahananui",
+    "Yusuf Abdirahman",
+    "Ines Carvalho",
+    "Bjorn Lindqvist",
+    "Farah Siddiqui",
+    "Ewa Kaczmarek",
+]
+EN_HYPH = [
+    "Mary-Kate O'Neill",
+    "Sean O'Brien",
+    "Niamh O'Sullivan",
+    "Connor McAllister",
+    "Fiona MacLeod",
+    "Jean-Luc Moreau",
+    "Anne-Marie Duval",
+    "Ryan McKenzie-Hart",
+    "Olivia Smith-Jones",
+    "Hannah Lloyd-Webber",
+    "Declan O'Rourke",
+    "Ewan McGregor-Bain",
+    "Zoe Barrett-Lowe",
+    "Liam De Souza",
+    "Sophie van der Berg",
+    "Kyle D'Angelo",
+]
+ZH_NAMES_X = """
+王建军 李明 刘淑芬 陈国栋 杨帆 黄丽蓉 赵磊 周敏 吴桐 徐晨 孙小梅 马骏 朱红 胡斌 郭强 何平 高翔 林峰 罗琳 郑凯
+梁红 宋飞 唐静 韩冰 冯涛 邓辉 曹颖 彭博 曾静 田亮 董丽洁 袁媛 潘虹宇 蒋勤 蔡晓琴 余欢 杜娟 叶青 程龙飞 苏敏
+魏巍 吕方 丁晓宁 任静 沈浩 姚晓晨 卢平 姜华 崔志健 钟琪 谭晓晶 陆永毅 汪洋 范卫东 金鑫 石慧 廖凡 贾玲玲 夏天宇 韦一
+付晓 方舟 白雪 邹敏 孟然 熊小宝 秦晓岚 江一燕 尹力 薛冰 段然 雷佳 侯志勇 龙梅 史进 陶红霞 黎雪姿 贺兰 顾长军 毛秀敏
+欧阳振华 司马南风 诸葛文 上官云 慕容晓晓 东方红梅 令狐雪 西门庆丰 澹台明 钟离秋 呼延平 申屠晓
+""".split()
+ZH_CMP_PREFIX = {
+    "欧阳",
+    "司马",
+    "诸葛",
+    "上官",
+    "慕容",
+    "东方",
+    "令狐",
+    "西门",
+    "澹台",
+    "钟离",
+    "呼延",
+    "申屠",
+}
 EMAIL_USERS_CN = [
     "zhangwei",
     "wangfang",
@@ -1059,7 +1126,65 @@ def zh_num(n):
     return s + D[r // 10] + "十" + (D[r % 10] if r % 10 else "")
 
 
+ZH_COUNTY = [
+    ("河南省", "周口市", "郸城县", "吴台镇", "李楼村"),
+    ("山东省", "菏泽市", "曹县", "青堌集镇", "王庄村"),
+    ("四川省", "南充市", "仪陇县", "马鞍镇", "石佛村"),
+    ("湖南省", "邵阳市", "隆回县", "桃洪镇", "白马村"),
+    ("江西省", "赣州市", "于都县", "禾丰镇", "杨梅村"),
+    ("安徽省", "阜阳市", "临泉县", "杨桥镇", "张营村"),
+    ("河北省", "保定市", "涞源县", "银坊镇", "东团堡村"),
+    ("广西壮族自治区", "玉林市", "博白县", "龙潭镇", "新华村"),
+    ("贵州省", "毕节市", "大方县", "羊场镇", "高店村"),
+    ("湖北省", "黄冈市", "蕲春县", "漕河镇", "何家湾村"),
+    ("浙江省", "温州市", "苍南县", "灵溪镇", "渡龙村"),
+    ("福建省", "泉州市", "安溪县", "龙门镇", "桂瑶村"),
+]
+ZH_LANES = [
+    ("上海市", "", "黄浦区", "建国中路", "弄"),
+    ("上海市", "", "静安区", "愚园路", "弄"),
+    ("上海市", "", "徐汇区", "永嘉路", "弄"),
+    ("北京市", "", "东城区", "南锣鼓巷", "号"),
+    ("北京市", "", "西城区", "百花深处胡同", "号"),
+    ("北京市", "", "东城区", "史家胡同", "号"),
+    ("四川省", "成都市", "青羊区", "宽窄巷子", "号"),
+    ("福建省", "福州市", "鼓楼区", "三坊七巷衣锦坊", "号"),
+    ("江苏省", "苏州市", "姑苏区", "平江路大儒巷", "号"),
+    ("广东省", "广州市", "越秀区", "莲花巷", "号"),
+]
+
+
+def gen_address_zh_extra(rng, toks, ctx):
+    """`rural`: 县/镇/村/组/号; `lane`: 弄/巷/胡同 addresses (opt-in styles)."""
+    spoken = "zh" in toks or ctx["call"]
+
+    def n(k):
+        return zh_num(k) if spoken else str(k)
+
+    if "rural" in toks:
+        prov, city, county, town, village = rng.choice(ZH_COUNTY)
+        head = rng.choice([prov + city + county, city + county, county])
+        tail = rng.choice(
+            [
+                f"{n(rng.randint(1, 12))}组{n(rng.randint(1, 60))}号",
+                f"{n(rng.randint(1, 9))}组",
+                f"{n(rng.randint(1, 80))}号",
+                f"村委会旁{n(rng.randint(1, 40))}号",
+            ]
+        )
+        return head + town + village + tail
+    prov, city, dist, road, kind = rng.choice(ZH_LANES)
+    head = rng.choice([prov + city + dist, (city or prov) + dist, dist])
+    if kind == "弄":
+        body = f"{road}{n(rng.randint(10, 900))}弄{n(rng.randint(1, 60))}号{n(rng.randint(101, 602))}室"
+    else:
+        body = f"{road}{n(rng.randint(1, 120))}号" + rng.choice(["", "院", f"{n(rng.randint(1, 9))}号院"])
+    return head + body
+
+
 def gen_address_zh(rng, toks, ctx):
+    if toks & {"rural", "lane"}:
+        return gen_address_zh_extra(rng, toks, ctx)
     prov, city, dist = rng.choice(ZH_ADMIN)
     road = rng.choice(ZH_ROADS)
     no = rng.choice([rng.randint(1, 99), rng.randint(1, 99), rng.randint(100, 999)])
@@ -1151,6 +1276,8 @@ def gen_address_en(rng, toks, ctx):
         return s + f" {city.lower()} {US_STATE_NAMES[st]} {en_spoken([zipc], rng)}"
     if "street" in toks:
         return f"{num} {street} {suf}"
+    if "nocomma" in toks:
+        return f"{num} {street} {suf} {unit + ' ' if unit else ''}{city} {st} {zipc}"
     if "zip4" in toks:
         zipc += "-" + digits(rng, 4)
     if unit and rng.random() < 0.4:
@@ -1169,6 +1296,18 @@ def gen_address(rng, toks, ctx):
 
 
 def gen_person(rng, toks, ctx):
+    if "intl" in toks or "hyph" in toks:
+        s = rng.choice(EN_INTL if "intl" in toks else EN_HYPH)
+        return s.lower() if ("lower" in toks or (ctx["call"] and ctx["lang"] == "en")) else s
+    if "zhx" in toks:
+        pool = ZH_NAMES_X
+        if "cmp" in toks:
+            pool = [n for n in pool if n[:2] in ZH_CMP_PREFIX]
+        elif "zh2" in toks:
+            pool = [n for n in pool if len(n) == 2]
+        elif "zh3" in toks:
+            pool = [n for n in pool if len(n) == 3 and n[:2] not in ZH_CMP_PREFIX]
+        return rng.choice(pool)
     if "cmp" in toks:
         s = rng.choice(ZH_COMPOUND)
     elif "zh2" in toks:
@@ -1655,7 +1794,7 @@ def build():
     templates = set()
     for path in files:
         stem = path.stem
-        kind = stem.replace("_holdout", "")
+        kind = stem.replace("_holdout", "").removesuffix("_more")
         lang = kind.split("_")[0]
         ctx = {"lang": lang, "call": kind.endswith("_call"), "kind": kind}
         rng = random.Random(zlib.crc32(stem.encode("utf-8")))

@@ -7,7 +7,6 @@ ID or a phone; 身份证/卡号/手机 raise confidence in those types.
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -91,35 +90,17 @@ class CueHit:
     cue: Cue
 
 
-class CueIndex:
-    """Every cue in one text, searchable by position."""
+_MARGIN = 20  # scan this much further back so a long cue ending inside the window is seen whole
 
-    __slots__ = ("_ends", "hits")
 
-    def __init__(self, lowered: str) -> None:
-        self.hits: list[CueHit] = []
-        for m in _CUE_RE.finditer(lowered):
-            if m.group() in _SUFFIX_CUES and self.hits and not lowered[self.hits[-1].end : m.start()].strip():
-                continue  # 台胞证号码: 号码 continues the previous cue
-            self.hits.append(CueHit(m.start(), m.end(), _CUE_OF[m.group()]))
-        self._ends = [h.end for h in self.hits]
+def cues_before(lowered: str, pos: int, window: int = 16) -> list[CueHit]:
+    """Cues ending within ``window`` characters before ``pos``, nearest first.
 
-    def before(self, pos: int, window: int = 16) -> list[CueHit]:
-        """Cues ending within ``window`` characters before ``pos``, nearest first."""
-        i = bisect.bisect_right(self._ends, pos)
-        out: list[CueHit] = []
-        while i > 0:
-            i -= 1
-            hit = self.hits[i]
-            if hit.end < pos - window:
-                break
-            if hit.start < pos:
-                out.append(hit)
-        return out
-
-    def nearest_before(self, pos: int, window: int = 16) -> Cue | None:
-        hits = self.before(pos, window)
-        return hits[0].cue if hits else None
-
-    def any_before(self, pos: int, cues: frozenset[Cue], window: int = 16) -> bool:
-        return any(h.cue in cues for h in self.before(pos, window))
+    Only the stretch just before ``pos`` is scanned: candidates are few, texts can be long.
+    """
+    hits: list[CueHit] = []
+    for m in _CUE_RE.finditer(lowered, max(0, pos - window - _MARGIN), pos):
+        if m.group() in _SUFFIX_CUES and hits and not lowered[hits[-1].end : m.start()].strip():
+            continue  # 台胞证号码: 号码 continues the previous cue
+        hits.append(CueHit(m.start(), m.end(), _CUE_OF[m.group()]))
+    return [h for h in reversed(hits) if h.end >= pos - window]

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 
 from guardline.errors import BadInput
+from guardline.pii.context import Cue
 from guardline.pii.entities import Entity, EntityType
 from guardline.pii.normalize import Run, find_english_runs, find_runs
 from guardline.pii.policy import DEFAULT_POLICY, PiiPolicy
@@ -51,6 +52,11 @@ class PiiEngine:
         self.patterns: tuple[PatternRecognizer, ...] = tuple(patterns or default_patterns())
         self.numeric: tuple[NumericRecognizer, ...] = tuple(numeric or default_numeric())
         self.policy = policy
+        # Numeric recognizers indexed by the digit counts they accept: most windows meet one or two.
+        self._by_length: dict[int, tuple[NumericRecognizer, ...]] = {
+            n: tuple(r for r in self.numeric if n in r.lengths) for n in range(_MAX_DIGITS + 1)
+        }
+        self._min_digits = min((min(r.lengths) for r in self.numeric), default=_MAX_DIGITS + 1)
 
     def analyze(self, text: str, lang: str | None = None, *, policy: PiiPolicy | None = None) -> list[Entity]:
         """Personal data in ``text`` as entities sorted by position; spans index the original text."""
@@ -63,7 +69,7 @@ class PiiEngine:
         policy = policy or self.policy
         doc = Doc(text, lang or detect_lang(text))
         candidates: list[Candidate] = []
-        for run in find_runs(text, min_chars=4):
+        for run in find_runs(text, min_chars=4, norm=doc.norm):
             if not is_hotline(run.digits):
                 self._windows(doc, run, candidates)
         if doc.lang == "en":
@@ -87,7 +93,8 @@ class PiiEngine:
                 i += 1
                 continue
             plus = text[max(0, start - 2) : start].lstrip(" (").endswith("+")
-            cue = doc.cue_before(start)
+            cue: Cue | None = None
+            looked = False  # the cue lookup waits until a window of a plausible length exists
             best: Candidate | None = None
             best_j = i
             total = 0
@@ -97,8 +104,11 @@ class PiiEngine:
                     break
                 end = groups[j].end
                 after = text[end : end + 1]
-                if total < 7 or (after.isascii() and after.isalnum()):
+                recognizers = self._by_length[total]
+                if not recognizers or (after.isascii() and after.isalnum()):
                     continue
+                if not looked:
+                    cue, looked = doc.cue_before(start), True
                 w = Window(
                     digits="".join(g.digits for g in groups[i : j + 1]),
                     start=start,
@@ -109,7 +119,7 @@ class PiiEngine:
                     plus=plus,
                     run=run,
                 )
-                for recognizer in self.numeric:
+                for recognizer in recognizers:
                     score = recognizer.score(w, doc, cue)
                     if score > 0 and (best is None or score >= best.score):
                         w_start = start - 1 if plus and text[start - 1 : start] == "+" else start

@@ -23,11 +23,12 @@ DIGIT_VALUE.update({chr(0xFF10 + d): str(d) for d in range(10)})  # full-width �
 DIGIT_VALUE.update(_ZH_DIGITS)
 ZH_NUMERALS = frozenset(_ZH_DIGITS)
 
-_D = "0-9\uff10-\uff19" + "".join(_ZH_DIGITS)
+_ZH_RE = re.compile(f"[{''.join(_ZH_DIGITS)}]")
 # Separators ASR and customers put between digit groups. Up to three in a row (", " or ") ").
 _SEP = r"[ \t\u3000\-\u2010-\u2015\uff0d,\uff0c\u3001.\u00b7/()\uff08\uff09]{1,3}"
 # A trailing X/x (or spoken 叉) is the check character of a resident ID.
-_RUN_RE = re.compile(rf"[{_D}]+(?:{_SEP}[{_D}]+)*(?:[Xx叉](?![A-Za-z0-9]))?")
+# Runs are found in the ASCII-digit view (to_ascii_digits), where every digit is 0-9.
+_RUN_RE = re.compile(rf"[0-9]+(?:{_SEP}[0-9]+)*(?:[Xx叉](?![A-Za-z0-9]))?")
 
 _EN_WORDS = {
     "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
@@ -43,19 +44,28 @@ _EN_HINT_RE = re.compile(r"\b(?:zero|one|two|three|four|five|six|seven|eight|nin
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """Digits written together, between separators: ``digits[i]`` came from ``text[starts[i]:ends[i]]``."""
+    """Digits written together, between separators, found in ``text[start:end]``.
+
+    ``offsets`` gives each digit's own (start, end) when digits are words ("four one five"); for
+    characters (ASCII, full-width, Chinese numerals) digit i is simply ``text[start + i]``.
+    """
 
     digits: str
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
+    start: int
+    end: int
+    offsets: tuple[tuple[int, int], ...] | None = None
 
     @property
-    def start(self) -> int:
-        return self.starts[0]
+    def starts(self) -> tuple[int, ...]:
+        if self.offsets is not None:
+            return tuple(s for s, _ in self.offsets)
+        return tuple(range(self.start, self.end))
 
     @property
-    def end(self) -> int:
-        return self.ends[-1]
+    def ends(self) -> tuple[int, ...]:
+        if self.offsets is not None:
+            return tuple(e for _, e in self.offsets)
+        return tuple(range(self.start + 1, self.end + 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,24 +88,18 @@ class Run:
         return "".join(g.digits for g in self.groups)
 
 
-def _groups_from_chars(text: str, start: int, end: int) -> tuple[Group, ...]:
+_GROUP_RE = re.compile(r"[0-9]+|[Xx叉]")
+
+
+def _groups(norm: str, start: int, end: int) -> tuple[Group, ...]:
     groups: list[Group] = []
-    digits: list[str] = []
-    starts: list[int] = []
-    for i in range(start, end):
-        ch = text[i]
-        value = DIGIT_VALUE.get(ch)
-        if value is None and ch in "Xx叉":
-            value = "X"
-        if value is None:
-            if digits:
-                groups.append(Group("".join(digits), tuple(starts), tuple(s + 1 for s in starts)))
-                digits, starts = [], []
+    for m in _GROUP_RE.finditer(norm, start, end):
+        digits = m.group()
+        if not digits[0].isdigit():  # the ID check character joins the digits before it
+            prev = groups.pop()
+            groups.append(Group(prev.digits + "X", prev.start, m.end()))
             continue
-        digits.append(value)
-        starts.append(i)
-    if digits:
-        groups.append(Group("".join(digits), tuple(starts), tuple(s + 1 for s in starts)))
+        groups.append(Group(digits, m.start(), m.end()))
     return tuple(groups)
 
 
@@ -110,7 +114,7 @@ def _english_groups(text: str, start: int, end: int) -> tuple[Group, ...]:
     for m in _EN_PIECE_RE.finditer(text, start, end):
         gap = text[last_end : m.start()]
         if digits and ("," in gap or "-" in gap):
-            groups.append(Group("".join(digits), tuple(starts), tuple(ends)))
+            groups.append(_word_group(digits, starts, ends))
             digits, starts, ends = [], [], []
         word = m.group().lower()
         last_end = m.end()
@@ -131,8 +135,12 @@ def _english_groups(text: str, start: int, end: int) -> tuple[Group, ...]:
             ends.extend([m.end()] * repeat)
         repeat = 1
     if digits:
-        groups.append(Group("".join(digits), tuple(starts), tuple(ends)))
+        groups.append(_word_group(digits, starts, ends))
     return tuple(groups)
+
+
+def _word_group(digits: list[str], starts: list[int], ends: list[int]) -> Group:
+    return Group("".join(digits), starts[0], ends[-1], tuple(zip(starts, ends, strict=True)))
 
 
 # One character to one character, so offsets in the translated text are offsets in the original.
@@ -150,14 +158,18 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(_TO_ASCII)
 
 
-def find_runs(text: str, *, min_chars: int = 1) -> Iterator[Run]:
-    """Yield digit runs whose matched text is at least ``min_chars`` long, in text order."""
-    for m in _RUN_RE.finditer(text):
-        if m.end() - m.start() < min_chars:
+def find_runs(text: str, *, min_chars: int = 1, norm: str | None = None) -> Iterator[Run]:
+    """Yield digit runs whose matched text is at least ``min_chars`` long, in text order.
+
+    ``norm`` is ``to_ascii_digits(text)`` when the caller already has it.
+    """
+    if norm is None:
+        norm = to_ascii_digits(text)
+    for m in _RUN_RE.finditer(norm):
+        start, end = m.span()
+        if end - start < min_chars:
             continue
-        groups = _groups_from_chars(text, m.start(), m.end())
-        spoken = any(text[i] in ZH_NUMERALS for i in range(m.start(), m.end()))
-        yield Run(groups, spoken)
+        yield Run(_groups(norm, start, end), _ZH_RE.search(text, start, end) is not None)
 
 
 def find_english_runs(text: str) -> Iterator[Run]:

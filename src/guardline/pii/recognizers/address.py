@@ -38,6 +38,7 @@ _STOP = frozenset(
     "的了是在到寄送发改成为我你他她它请帮把给就也还要想吧呢吗啊哦嗯呀麻烦址现换从往去回住于"
     "，,。.！!？?、；;：:（）()【】[]「」\"'“”‘’ \t\n\u3000"
 )
+_ZH_HINT = re.compile("[号栋幢座室]|单元")  # every anchor holds one of these
 _FILLERS = ("那个", "就是", "然后", "嗯", "呃", "对")
 _MAX_LEFT = 40
 
@@ -85,7 +86,7 @@ class AddressRecognizer:
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
         text = doc.norm
-        if doc.lang != "en":
+        if doc.lang != "en" and _ZH_HINT.search(text):
             yield from self._find_zh(text)
         if doc.lang != "zh":
             for m in _EN_ADDRESS_RE.finditer(text):

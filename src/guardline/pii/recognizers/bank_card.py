@@ -37,6 +37,7 @@ def known_issuer(d: str) -> bool:
 class BankCardRecognizer:
     name = "bank_card"
     entity_type = EntityType.BANK_CARD
+    lengths = frozenset(range(13, 20))
 
     def score(self, w: Window, doc: Doc, cue: Cue | None) -> float:
         d = w.digits

@@ -52,10 +52,11 @@ class CredentialRecognizer:
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
         text = doc.text
-        for m in _ZH_CUE_RE.finditer(text):
-            yield from self._secret_at(doc, m.end())
-        for m in _ZH_CODE_FIRST_RE.finditer(doc.norm):
-            yield Candidate(m.start(1), m.end(1), EntityType.CREDENTIAL, 0.85)
+        if "码" in text or "令" in text:
+            for m in _ZH_CUE_RE.finditer(text):
+                yield from self._secret_at(doc, m.end())
+            for m in _ZH_CODE_FIRST_RE.finditer(doc.norm):
+                yield Candidate(m.start(1), m.end(1), EntityType.CREDENTIAL, 0.85)
         if doc.lang != "zh":
             for m in _EN_CUE_RE.finditer(text):
                 if not _NOT_SECRET_CODE_RE.search(doc.lower, max(0, m.start() - 12), m.start()):

@@ -16,6 +16,7 @@ from guardline.pii.recognizers.base import Doc, Window
 class IdCardRecognizer:
     name = "id_card"
     entity_type = EntityType.ID_CARD
+    lengths = frozenset({15, 18})
 
     def score(self, w: Window, doc: Doc, cue: Cue | None) -> float:
         d = w.digits

@@ -22,6 +22,8 @@ class LicensePlateRecognizer:
     name = "license_plate"
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
+        if not doc.has_code:
+            return
         for m in _PLATE_RE.finditer(doc.norm):
             tail = m.group()[2:]
             if not any(ch.isdigit() for ch in tail):

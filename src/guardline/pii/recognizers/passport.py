@@ -17,8 +17,11 @@ _CUED_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6,9}(?![A-Za-z0-9])")
 class PassportRecognizer:
     name = "passport"
     entity_type = EntityType.PASSPORT
+    lengths = frozenset({9})
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
+        if not doc.has_code:
+            return
         text = doc.norm
         for m in _PRC_RE.finditer(text):
             cue = doc.cue_before(m.start(), 20)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from guardline.kit.wordsre import words_pattern
 from guardline.pii.entities import EntityType
 from guardline.pii.lexicon import Lexicon, get_lexicon
 from guardline.pii.recognizers.base import Candidate, Doc
@@ -32,7 +33,7 @@ _STRONG_CUES = (
 _WEAK_CUES = (
     "我是", "是", "叫", "收", "给", "帮", "找", "替", "和", "跟", "请", "让", "转给", "告诉", "联系", "问",
 )  # fmt: skip
-_CUE_TAIL = r"(?:信息|改成|改为|写成|写|换成|是|为|[:：\s]){0,3}$"
+_CUE_TAIL = r"(?:信息|改成|改为|写成|写|换成|是|为|[:：\s]){0,3}"
 # What may follow a name without a cue: particles, verbs of ordering, a phone or ID word, a number.
 _NAME_FOLLOWER_RE = re.compile(
     r"[\s，,：:]*(?:[0-9０-９]|1[3-9]|电话|手机|收(?![到款])|名下|下的单|的订单|的手机|的电话|身份证)"
@@ -44,8 +45,10 @@ _RIGHT_OK = frozenset(
 _STRONG_FOLLOWER_RE = re.compile(
     r"名下|下的单|的订单|的手机|的电话|的身份证|本人|的快递|的包裹|的地址|的账号|的银行卡|签收|代收"
 )
-_STRONG_RE = re.compile(f"(?:{'|'.join(_STRONG_CUES)}){_CUE_TAIL}")
-_WEAK_RE = re.compile(f"(?:{'|'.join(_WEAK_CUES)}){_CUE_TAIL}")
+# One pass finds every cue; the tail lets the name start after 是/：/信息 (收件人信息：王伟).
+_ZH_CUE_RE = re.compile(
+    f"(?:(?P<strong>{words_pattern(_STRONG_CUES)})|(?P<weak>{words_pattern(_WEAK_CUES)})){_CUE_TAIL}"
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -93,7 +96,7 @@ class PersonRecognizer:
         compounds = "|".join(sorted(text.compound_surnames))
         self._surname_re = re.compile(f"(?:{compounds}|[{singles}])")
         brands = [w for w in _brand_words() if w]
-        self._brand_re = re.compile("|".join(map(re.escape, sorted(brands, key=len, reverse=True))))
+        self._brand_re = re.compile(words_pattern(brands))
         self._honorific_re = re.compile(
             f"({compounds}|[{singles}])([\u4e00-\u9fff]{{1,2}}?)(?:{'|'.join(_HONORIFICS)})"
         )
@@ -109,14 +112,18 @@ class PersonRecognizer:
     # Chinese ---------------------------------------------------------------------------------
     def _find_zh(self, doc: Doc) -> Iterator[Candidate]:
         text = doc.text
-        brands = {m.start(): m.end() for m in self._brand_re.finditer(text)}
+        brands = {m.start() for m in self._brand_re.finditer(text)}
+        # Where each cue (with its tail) ends: a name may start right there. Strong wins a tie.
+        cue_at: dict[int, bool] = {}
+        for m in _ZH_CUE_RE.finditer(text):
+            cue_at[m.end()] = cue_at.get(m.end(), False) or m.lastgroup == "strong"
         seen_until = -1
         for m in self._honorific_re.finditer(text):
             s, given = m.start(), m.group(2)
             if s in brands or any(ch in self.lex.stop_chars for ch in given):
                 continue
             name = m.group(1) + given
-            if name in self.lex.words and not self._strong_before(text, s):
+            if name in self.lex.words and not cue_at.get(s, False):
                 continue
             yield Candidate(s, s + len(name), EntityType.PERSON, 0.85)
             seen_until = s + len(name)
@@ -124,11 +131,14 @@ class PersonRecognizer:
             s, p = m.start(), m.end()
             if s < seen_until or s in brands:
                 continue
-            strong = self._strong_before(text, s)
-            weak = not strong and _WEAK_RE.search(text, max(0, s - 5), s) is not None
+            cue = cue_at.get(s)
+            strong = cue is True
+            weak = cue is False
             left_clean = s == 0 or not _is_cjk(text[s - 1])
-            if not (strong or weak or left_clean or _STRONG_FOLLOWER_RE.match(text, p + 1, p + 6)):
-                continue
+            if not (strong or weak or left_clean):
+                # No cue before it: only a telling word after it (名下, 的订单) makes it a name.
+                if not (_STRONG_FOLLOWER_RE.match(text, p + 1) or _STRONG_FOLLOWER_RE.match(text, p + 2)):
+                    continue
             g = self._given_len(text, p, strong)
             if g == 0:
                 continue
@@ -151,9 +161,6 @@ class PersonRecognizer:
             score = 0.9 if strong else 0.75 if weak else 0.6
             yield Candidate(s, end, EntityType.PERSON, score)
             seen_until = end
-
-    def _strong_before(self, text: str, s: int) -> bool:
-        return _STRONG_RE.search(text, max(0, s - 12), s) is not None
 
     def _given_len(self, text: str, p: int, strong: bool) -> int:
         g = 0

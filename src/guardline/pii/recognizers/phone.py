@@ -35,6 +35,7 @@ def _mobile(d: str) -> bool:
 class PhoneRecognizer:
     name = "phone"
     entity_type = EntityType.PHONE
+    lengths = frozenset(range(7, 16))
 
     def score(self, w: Window, doc: Doc, cue: Cue | None) -> float:
         d = w.digits

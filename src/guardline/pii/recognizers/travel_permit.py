@@ -22,8 +22,11 @@ _PERMIT_RE = re.compile(
 class TravelPermitRecognizer:
     name = "travel_permit"
     entity_type = EntityType.TRAVEL_PERMIT
+    lengths = frozenset({8, 10})
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
+        if not doc.has_code:
+            return
         for m in _PERMIT_RE.finditer(doc.norm):
             cue = doc.cue_before(m.start(), 30)
             if cue is Cue.TRAVEL_PERMIT:

@@ -11,6 +11,7 @@ from guardline.pii.recognizers.base import Doc, Window
 class UsSsnRecognizer:
     name = "us_ssn"
     entity_type = EntityType.US_SSN
+    lengths = frozenset({9})
 
     def score(self, w: Window, doc: Doc, cue: Cue | None) -> float:
         if len(w.digits) != 9 or not ssn_valid(w.digits) or cue is Cue.NOT_PERSONAL:
