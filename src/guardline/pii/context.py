@@ -49,7 +49,7 @@ _LEXICON: dict[Cue, tuple[str, ...]] = {
         "mainland travel permit",
         "exit-entry permit",
     ),
-    Cue.SSN: ("ssn", "social security", "my social", "social is", "社会安全号", "社安号"),
+    Cue.SSN: ("ssn", "social security", "social", "社会安全号", "社安号"),
     Cue.CREDENTIAL: (
         "密码", "验证码", "校验码", "动态码", "口令", "支付密码", "登录密码", "短信码",
         "password", "passcode", "pin", "verification code", "security code", "one-time code", "otp",
@@ -60,7 +60,8 @@ _LEXICON: dict[Cue, tuple[str, ...]] = {
         "发票", "工单", "批次", "序列号", "条码", "商品", "sku", "order", "tracking", "invoice",
         "model", "item", "ref", "reference", "serial", "ticket", "case", "shipment", "parcel",
         "package", "waybill", "coupon", "member", "membership", "rewards", "loyalty", "batch", "lot",
-        "confirmation", "booking", "reservation", "account id", "customer id", "user id", "优惠券", "券码",
+        "confirmation", "booking", "reservation", "account id", "customer id", "user id", "version",
+        "firmware", "build", "版本", "固件", "优惠券", "券码",
         "兑换码", "价格", "金额", "退款金额",
         "合同号", "会员号", "imei", "sn", "no.", "#", "发票号码", "订单号码", "单号码", "编号码",
         "礼品卡", "购物卡", "充值卡", "储值卡", "会员卡", "gift card", "store card", "卡券", "券号",

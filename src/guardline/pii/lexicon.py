@@ -21,6 +21,7 @@ class Lexicon:
     given_chars: frozenset[str]  # characters seen in given names
     stop_chars: frozenset[str]  # characters that end a name (的, 是, 电 …)
     words: frozenset[str]  # common 2–4 character words that are not person names
+    common: frozenset[str]  # frequent words (周五, 夏天): not a name even when a name-like word follows
     very_common: frozenset[str]  # words so frequent that even after 收件人 they are not a name (信息, 那里)
     en_first_names: frozenset[str]
     en_common: frozenset[str]  # frequent English words, never part of a name
@@ -38,6 +39,7 @@ def get_lexicon() -> Lexicon:
     singles = frozenset(w for w in zh if len(w) == 1)
     compounds = frozenset(w for w in zh if len(w) == 2)
     words: set[str] = set()
+    common: set[str] = set()
     very_common: set[str] = set()
     given: dict[str, int] = {}
     with _jieba_dict().open(encoding="utf-8") as fh:
@@ -58,16 +60,19 @@ def get_lexicon() -> Lexicon:
                 continue
             if int(freq) >= 5:
                 words.add(word)
+                if int(freq) >= 100:
+                    common.add(word)
                 if int(freq) >= 3000:
                     very_common.add(word)
     stop = frozenset("".join(_data_words("stop_chars_zh.txt")))
-    seen = {ch for ch, count in given.items() if count >= 30}
+    seen = {ch for ch, count in given.items() if count >= 20}
     return Lexicon(
         surnames=singles,
         compound_surnames=compounds,
         given_chars=frozenset((seen | set("".join(_data_words("given_chars_zh.txt")))) - stop),
         stop_chars=stop,
         words=frozenset(words),
+        common=frozenset(common),
         very_common=frozenset(very_common),
         en_first_names=frozenset(_data_words("first_names_en.txt")),
         en_common=frozenset(_data_words("common_words_en.txt")),

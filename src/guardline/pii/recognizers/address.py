@@ -16,7 +16,7 @@ from guardline.pii.entities import EntityType
 from guardline.pii.recognizers.base import Candidate, Doc
 
 _NUM = r"[0-9０-９一二三四五六七八九十百零〇幺两]{1,6}(?:[-－之][0-9０-９一二三四五六七八九十]{1,4})?"
-_ROAD = r"(?:大道|大街|路|街|巷|弄|胡同|道|里)"
+_ROAD = r"(?:大道|大街|路|街|巷|弄|胡同|道|里|坊)"
 _COMPOUND = (
     r"(?:小区|花园|公寓|大厦|广场|中心|家园|新村|社区|苑|园|村|城|府|庭|湾|大楼|写字楼|公馆|山庄|宿舍|"
     r"院|里|国际|雅居|名都|佳苑|华庭|商城)"
@@ -27,6 +27,8 @@ _COMPOUND_ANCHOR_RE = re.compile(
     rf"{_COMPOUND}\s*(?:[A-Za-z]|{_NUM})\s*(?:号楼|栋|幢|座|单元|期|组)"
     rf"|{_NUM}\s*(?:号楼|栋|幢)\s*(?:{_NUM}\s*单元)?\s*{_NUM}\s*室?"
     rf"|[A-Za-z]座\s*{_NUM}\s*室"
+    # Villages: 张营村二号, 何家湾村六组, 新华村村委会旁29号
+    rf"|(?:村|庄|屯|寨)(?:委会)?(?:旁|东|西|南|北|对面|前|后)?\s*{_NUM}\s*(?:号|组)"
 )
 _DETAIL_RE = re.compile(
     rf"\s?(?:(?:[A-Za-z]|{_NUM}|[A-Za-z0-9]{{1,6}})\s*{_UNIT}"
@@ -44,7 +46,8 @@ _MAX_LEFT = 40
 
 _EN_SUFFIX = (
     r"(?i:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Parkway|Pkwy|Place|Pl|"
-    r"Terrace|Ter|Circle|Cir|Square|Sq|Highway|Hwy|Trail|Crescent|Close|Gardens|Row|Mews|Broadway)"
+    r"Terrace|Ter|Circle|Cir|Square|Sq|Highway|Hwy|Trail|Crescent|Close|Gardens|Row|Mews|"
+    r"Broadway(?:\s+(?:Dr|St|Ave|Rd)\b)?)"
 )
 _EN_UNIT = r"(?i:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Room|Rm|#)\.?\s*#?[A-Za-z0-9\-]{1,6}"
 _STATES = (

@@ -49,7 +49,7 @@ class Doc:
             self._has_code = _CODE_HINT.search(self.norm) is not None
         return self._has_code
 
-    def cue_before(self, pos: int, window: int = 16) -> Cue | None:
+    def cue_before(self, pos: int, window: int = 24) -> Cue | None:
         """The nearest context cue ending within ``window`` characters before ``pos``."""
         key = (pos, window)
         if key not in self._cue_memo:

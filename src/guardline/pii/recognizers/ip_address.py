@@ -6,6 +6,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
+from guardline.pii.context import Cue
 from guardline.pii.entities import EntityType
 from guardline.pii.recognizers.base import Candidate, Doc
 
@@ -30,6 +31,8 @@ class IpAddressRecognizer:
                     ipaddress.IPv4Address(m.group())
                 except ValueError:
                     continue
+                if doc.cue_before(m.start(), 12) is Cue.NOT_PERSONAL:
+                    continue  # 版本号10.2.3.1, "version 2.4.1.9"
                 yield Candidate(m.start(), m.end(), EntityType.IP_ADDRESS, 0.9)
         if doc.lang == "en" and " dot " in text:
             for m in _SPOKEN_V4_RE.finditer(text):

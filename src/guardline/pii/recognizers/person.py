@@ -28,10 +28,13 @@ _STRONG_CUES = (
     "配送员", "骑手", "同事", "老公", "老婆", "爱人", "丈夫", "妻子", "儿子", "女儿", "朋友", "同学", "我爸",
     "我妈", "我姐", "我哥", "我弟", "我妹", "爸爸", "妈妈", "面单上写着", "写着", "登记人", "业主", "租客",
     "发件人", "寄给", "送给", "转交", "交给", "代收人", "经办人", "负责人", "店长", "主管", "署名", "落款",
-    "称呼", "昵称是", "实名是", "认证人", "被保险人", "投保人", "担保人", "紧急联系人",
+    "称呼", "昵称是", "实名是", "认证人", "被保险人", "投保人", "担保人", "紧急联系人", "经理", "房东",
+    "户主", "质检员", "师傅", "小哥", "舅舅", "婆婆", "公公", "叔叔", "姑姑", "表哥", "表姐", "领导", "老板",
+    "员工", "家人", "亲戚", "室友", "邻居", "自称", "签名", "登记的是", "说是", "改成", "换成", "更正为",
 )  # fmt: skip
 _WEAK_CUES = (
     "我是", "是", "叫", "收", "给", "帮", "找", "替", "和", "跟", "请", "让", "转给", "告诉", "联系", "问",
+    "问问", "问下", "找一下", "催", "通知", "把", "及", "与", "从", "——", "—", "@",
 )  # fmt: skip
 _CUE_TAIL = r"(?:信息|改成|改为|写成|写|换成|是|为|[:：\s]){0,3}"
 # What may follow a name without a cue: particles, verbs of ordering, a phone or ID word, a number.
@@ -43,7 +46,9 @@ _RIGHT_OK = frozenset(
 )
 # After a name these say it is one even with no cue before it (…查一下钟晓霞名下的订单).
 _STRONG_FOLLOWER_RE = re.compile(
-    r"名下|下的单|的订单|的手机|的电话|的身份证|本人|的快递|的包裹|的地址|的账号|的银行卡|签收|代收"
+    r"名下|下的单|的订单|的手机|的电话|的身份证|本人|的快递|的包裹|的地址|的账号|的银行卡|签收|代收|"
+    r"那个|那笔|那单|这单|的单子|的发票|的退款|的东西|的货|的那|接的|接一下|来接|说是|说的|介绍|签的|"
+    r"处理|拿走|买的|下的|直接|敬上|家吗|和我"
 )
 # One pass finds every cue; the tail lets the name start after 是/：/信息 (收件人信息：王伟).
 _ZH_CUE_RE = re.compile(
@@ -112,7 +117,7 @@ class PersonRecognizer:
     # Chinese ---------------------------------------------------------------------------------
     def _find_zh(self, doc: Doc) -> Iterator[Candidate]:
         text = doc.text
-        brands = {m.start() for m in self._brand_re.finditer(text)}
+        brands = {i for m in self._brand_re.finditer(text) for i in range(*m.span())}
         # Where each cue (with its tail) ends: a name may start right there. Strong wins a tie.
         cue_at: dict[int, bool] = {}
         for m in _ZH_CUE_RE.finditer(text):
@@ -148,15 +153,19 @@ class PersonRecognizer:
             if head in self.lex.very_common or name in self.lex.very_common:
                 continue
             if not strong:
-                if head in self.lex.words or name in self.lex.words:
+                told = _STRONG_FOLLOWER_RE.match(text, end) is not None  # 陶然那个订单: a name after all
+                is_word = head in self.lex.words or name in self.lex.words
+                if is_word and not (told and name not in self.lex.common):
                     continue
-                followed = _NAME_FOLLOWER_RE.match(text, end) is not None
+                followed = told or _NAME_FOLLOWER_RE.match(text, end) is not None
                 if not (followed or self._right_clean(text, end)):
                     continue
                 if not (weak or followed):
                     # No cue at all: two characters (宋体, 原路, 国行) are mostly words, and a given
-                    # name that is itself a word (三天) is too.
-                    if len(name) < 3 or text[p:end] in self.lex.words:
+                    # name that is itself a word (三天) is too; a short name standing alone before a
+                    # comma or at the end (袁媛，你上回说… / ——余欢) is the exception.
+                    alone = end == len(text) or text[end] in "，,：:。!！"
+                    if (len(name) < 3 and not alone) or text[p:end] in self.lex.words:
                         continue
             score = 0.9 if strong else 0.75 if weak else 0.6
             yield Candidate(s, end, EntityType.PERSON, score)
@@ -239,4 +248,4 @@ class PersonRecognizer:
 def _brand_words() -> list[str]:
     from guardline.pii.lexicon import _data_words
 
-    return _data_words("brands_zh.txt")
+    return _data_words("not_names_zh.txt")
