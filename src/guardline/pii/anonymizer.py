@@ -131,6 +131,22 @@ def _resolve_overlaps(text_length: int, entities: Sequence[Entity]) -> list[tupl
     return resolved
 
 
+def validate_operators(
+    *,
+    operators: Mapping[EntityType | str, OperatorConfig | str] | None = None,
+    default: OperatorConfig | str = MASK,
+    pseudonym_key: bytes | None = None,
+) -> tuple[dict[EntityType, OperatorConfig], OperatorConfig]:
+    """Check an operator configuration before any text is touched; InvalidOperatorConfig if unusable."""
+    by_type, fallback = _resolve_configs(operators, default)
+    if pseudonym_key is not None:
+        validate_key(pseudonym_key, source="pseudonym_key")
+    used = [*by_type.values(), fallback]
+    if any(c.name == "pseudonym" and "key" not in c.params for c in used) and pseudonym_key is None:
+        raise InvalidOperatorConfig("pseudonym operator needs a key: pass pseudonym_key= or params['key']")
+    return by_type, fallback
+
+
 def anonymize(
     text: str,
     entities: Sequence[Entity],
@@ -147,12 +163,8 @@ def anonymize(
     across one conversation so numbering continues. ``pseudonym`` needs ``pseudonym_key`` or a
     ``key`` parameter.
     """
-    by_type, fallback = _resolve_configs(operators, default)
+    by_type, fallback = validate_operators(operators=operators, default=default, pseudonym_key=pseudonym_key)
     used = [*by_type.values(), fallback]
-    if pseudonym_key is not None:
-        validate_key(pseudonym_key, source="pseudonym_key")
-    if any(c.name == "pseudonym" and "key" not in c.params for c in used) and pseudonym_key is None:
-        raise InvalidOperatorConfig("pseudonym operator needs a key: pass pseudonym_key= or params['key']")
     if vault is None and any(c.name == "placeholder" for c in used):
         vault = PlaceholderVault()
     state = OperatorState(vault=vault, pseudonym_key=pseudonym_key)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 
 from guardline.config import get_settings
 from guardline.errors import BadInput
 from guardline.kit.jsonl import LineError, atomic_output, dumps, parse_line, read_lines
-from guardline.pii.anonymizer import OperatorConfig, anonymize
+from guardline.pii.anonymizer import OperatorConfig, anonymize, validate_operators
 from guardline.pii.engine import LANGS, PiiEngine, get_engine
 from guardline.pii.entities import Entity, EntityType
 from guardline.pii.operators import PlaceholderVault
@@ -141,10 +141,8 @@ def mask(
     key = key_secret.get_secret_value().encode() if key_secret else None
     if "pseudonym" in names and key is None:
         raise BadInput("the pseudonym operator needs a key: set GUARDLINE_PSEUDONYM_KEY (at least 16 bytes)")
-    mapping_fh = None
-    if mapping_out is not None:
-        fd = os.open(mapping_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        mapping_fh = os.fdopen(fd, "w", encoding="utf-8")
+    validate_operators(operators=operators, default=default_config, pseudonym_key=key)
+    mapping_fh: IO[str] | None = None
 
     def render(record_id: Any, text: str, entities: list[Entity]) -> dict[str, Any]:
         vault = PlaceholderVault() if uses_placeholders else None
@@ -155,8 +153,9 @@ def mask(
             mapping_fh.write(dumps({"id": record_id, "mapping": vault.to_dict()}) + "\n")
         return {"id": record_id, "text": result.text, "entities": [i.to_dict() for i in result.items]}
 
-    try:
+    with contextlib.ExitStack() as stack:
+        # The mapping file holds original values: all or nothing like the output, and mode 0600
+        # (atomic_output's temporary file is created 0600 and keeps that mode when renamed).
+        if mapping_out is not None:
+            mapping_fh = stack.enter_context(atomic_output(str(mapping_out)))
         _run(input_path, output, policy, on_error, progress, render)
-    finally:
-        if mapping_fh is not None:
-            mapping_fh.close()

@@ -92,7 +92,7 @@ class PiiEngine:
             if before.isascii() and before.isalnum():  # SF1234…: part of a code, not a number
                 i += 1
                 continue
-            plus = text[max(0, start - 2) : start].lstrip(" (").endswith("+")
+            plus = doc.norm[max(0, start - 2) : start].lstrip(" (").endswith("+")
             cue: Cue | None = None
             looked = False  # the cue lookup waits until a window of a plausible length exists
             best: Candidate | None = None
@@ -122,7 +122,7 @@ class PiiEngine:
                 for recognizer in recognizers:
                     score = recognizer.score(w, doc, cue)
                     if score > 0 and (best is None or score >= best.score):
-                        w_start = start - 1 if plus and text[start - 1 : start] == "+" else start
+                        w_start = start - 1 if plus and doc.norm[start - 1 : start] == "+" else start
                         if (
                             text[w_start - 1 : w_start] == "("
                             and text[groups[i].end : groups[i].end + 1] == ")"
@@ -138,7 +138,12 @@ class PiiEngine:
 
 
 def _resolve(candidates: list[Candidate], text: str, policy: PiiPolicy) -> list[Entity]:
-    """Keep the strongest of overlapping candidates; a longer candidate that contains weaker ones wins."""
+    """Make candidates non-overlapping without unmasking anything any of them covered.
+
+    Strongest first. A later candidate that contains the ones it overlaps, with a score close to
+    theirs, replaces them (an address holding a name). One that only partly overlaps keeps the part
+    that sticks out (an address glued to an ID number), so those characters stay covered.
+    """
     candidates.sort(key=lambda c: (-c.score, c.start - c.end))
     kept: list[Candidate] = []
     for c in candidates:
@@ -149,13 +154,31 @@ def _resolve(candidates: list[Candidate], text: str, policy: PiiPolicy) -> list[
         overlapping = [k for k in kept if k.start < c.end and c.start < k.end]
         if overlapping:
             contains = all(c.start <= k.start and k.end <= c.end for k in overlapping)
-            if not (contains and c.end - c.start > max(k.end - k.start for k in overlapping)):
-                continue
-            kept = [k for k in kept if k not in overlapping]
+            longer = c.end - c.start > max(k.end - k.start for k in overlapping)
+            if contains and longer and c.score >= min(k.score for k in overlapping) - 0.1:
+                kept = [k for k in kept if k not in overlapping]
+            else:
+                c = _outside(c, overlapping)
+                if c.end - c.start < 2:
+                    continue
         kept.append(c)
     return sorted(
         Entity(c.start, c.end, c.type, c.score) for c in kept if not policy.allowed(text, c.start, c.end)
     )
+
+
+def _outside(c: Candidate, overlapping: list[Candidate]) -> Candidate:
+    """The longest stretch of ``c`` that none of ``overlapping`` covers."""
+    cuts = sorted((k.start, k.end) for k in overlapping)
+    best = (c.start, c.start)
+    pos = c.start
+    for start, end in cuts:
+        if start > pos and start - pos > best[1] - best[0]:
+            best = (pos, min(start, c.end))
+        pos = max(pos, end)
+    if c.end > pos and c.end - pos > best[1] - best[0]:
+        best = (pos, c.end)
+    return Candidate(best[0], best[1], c.type, c.score)
 
 
 def default_patterns() -> list[PatternRecognizer]:

@@ -131,6 +131,8 @@ def _extend_left(text: str, pos: int) -> int:
             break
         if ch.isdigit() and text[max(0, start - 3) : start].isdigit():
             break  # a phone or order number glued to the place name is not part of it
+        if ch in "Xx" and text[max(0, start - 4) : start - 1].isdigit():
+            break  # nor is the check character of an ID number
         start -= 1
     # Call transcripts have no punctuation: a filler word before the place name ends it too.
     for filler in _FILLERS:

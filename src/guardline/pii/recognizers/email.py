@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from guardline.pii.entities import EntityType
 from guardline.pii.recognizers.base import Candidate, Doc
 
-_EMAIL_RE = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}[@＠]"
+_ADDRESS = (
+    r"[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}[@＠]"
     r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*"
     r"\.[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 )
+_EMAIL_RE = re.compile(rf"(?<![A-Za-z0-9._%+\-@]){_ADDRESS}")
+_PASTED_RE = re.compile(_ADDRESS)  # the second of two pasted addresses starts right after the first
 
 
 # Call transcripts spell addresses out: "joyce underscore jackson four nine at icloud dot com".
@@ -26,13 +28,35 @@ _SPOKEN_RE = re.compile(
 _NOT_LOCAL = frozenset("is to it's its was me my email address send at".split())
 
 
+_TLDS = frozenset("com cn net org edu gov io co uk hk tw jp de me us info".split())
+
+
+def _split_pasted(text: str, start: int, end: int) -> int:
+    """Two addresses pasted together (zhang@163.comli@qq.com): end the first at a known TLD."""
+    if not text.startswith(("@", "＠"), end):
+        return end
+    dot = text.rfind(".", start, end)
+    label = text[dot + 1 : end].lower()
+    for tld in sorted(_TLDS, key=len, reverse=True):
+        if label.startswith(tld) and len(label) > len(tld):
+            return dot + 1 + len(tld)
+    return end
+
+
 class EmailRecognizer:
     name = "email"
 
     def find(self, doc: Doc) -> Iterator[Candidate]:
-        if "@" in doc.norm:
-            for m in _EMAIL_RE.finditer(doc.norm):
-                yield Candidate(m.start(), m.end(), EntityType.EMAIL, 0.95)
+        norm = doc.norm
+        if "@" in norm:
+            pos = 0
+            while (m := _EMAIL_RE.search(norm, pos)) is not None:
+                start, end = m.start(), _split_pasted(norm, m.start(), m.end())
+                yield Candidate(start, end, EntityType.EMAIL, 0.95)
+                while end < m.end() and (pasted := _PASTED_RE.match(norm, end)) is not None:
+                    start, end = end, _split_pasted(norm, end, pasted.end())
+                    yield Candidate(start, end, EntityType.EMAIL, 0.95)
+                pos = max(end, m.end())
         if doc.lang == "en" and " dot " in doc.text and " at " in doc.text:
             for m in _SPOKEN_RE.finditer(doc.text):
                 start = m.start()

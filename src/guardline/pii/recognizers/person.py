@@ -63,31 +63,40 @@ def _is_cjk(ch: str) -> bool:
 
 _PINYIN_CUE_RE = re.compile(r"拼音[:：\s]*[A-Za-z]")
 _EN_STRONG = (
-    r"姓名拼音[:：]?|拼音[:：]?|my name is|my name's|name is|full name:?|name:?|call me|recipient:?|"
+    r"姓名拼音[:：]?|拼音[:：]?|my name is|my name's|name's|name is|full name:?|name:?|call me|recipient:?|"
     r"cardholder:?|card holder:?|attn:?|attention:?|account holder:?|under the name(?: of)?|in the name of|"
-    r"under|signed|named|first name is|last name is|surname is|first name:?|last name:?|surname:?|"
-    r"billing contact:?|contact:|--"
+    r"signed|named|first name is|last name is|surname is|first name:?|last name:?|surname:?|"
+    r"billing contact:?|contact:|from:|authori[sz]ed user|--|—|–"
 )
 _EN_WEAK = (
     r"i am|i'm|im|this is|it's|speaking with|speak to|talk to|spoke to|spoke with|for|from|thanks,|"
     r"regards,|agent|rep|representative|contact|ship to:?|deliver to:?|addressed to|husband|wife|son|"
-    r"daughter|mother|father|mom|dad|friend|colleague|brother|sister|boss|manager"
+    r"daughter|mother|father|mom|dad|friend|colleague|brother|sister|boss|manager|under|ask for|"
+    r"transfer me to|put me through to|the tech|technician|neighbou?r|both|me and|hi|hello|its|cc:?"
 )
 _EN_TITLE = r"mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?|mister|misses|missus|dear"
 _EN_CUE_RE = re.compile(
     rf"(?<![A-Za-z])(?:(?P<strong>{_EN_STRONG})|(?P<title>{_EN_TITLE})|(?P<weak>{_EN_WEAK}))"
-    rf"(?:\s+|(?<=[音:：])\s*)",
+    rf"(?:[ \t]*[,:\-–—][ \t]*\n?[ \t]*|[ \t]+|(?<=[音:：—–])[ \t]*|\n)",
     re.IGNORECASE,
 )
 _EN_WORD_RE = re.compile(r"[A-Z]\.|[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)?")
-_EN_PAIR_RE = re.compile(r"\b([A-Z][a-z]{1,15})\s+((?:Mc|Mac|O')?[A-Z][a-z]{1,20}(?:-[A-Z][a-z]{1,20})?)\b")
-_EN_LOWER_PAIR_RE = re.compile(r"\b([a-z]{2,15}) ([a-z]{2,20})\b")
+_EN_PAIR_RE = re.compile(
+    r"\b([A-Z][a-z]{1,15}(?:-[A-Z][a-z]{1,15})?) +"
+    r"((?:Mc|Mac|O'?|D')?[A-Z][a-z]{1,20}(?:-[A-Z][a-z]{1,20})?)\b"
+)
+_EN_LOWER_PAIR_RE = re.compile(r"\b([a-z]{2,15}) ((?:o'|d')?[a-z]{2,20})\b")
+# Around a pair of capitalised words these say "person" even for names no list knows.
+_EN_PAIR_AFTER_RE = re.compile(r" here\b|'s\b| said\b| and [A-Z]|,| (?:is|was) (?:the|my|our)\b")
+_EN_PAIR_BEFORE_RE = re.compile(r"\b(?:both|and|with|by)\s*$", re.IGNORECASE)
 # Capitalised words that follow "name"-like cues but are not names.
 _EN_NOT_NAMES = frozenset(
     """street st avenue ave road rd lane drive way court blvd boulevard apt suite unit floor monday tuesday
     wednesday thursday friday saturday sunday january february march april may june july august september
     october november december pro max plus mini ultra air canada china usa america england london
-    amazon apple google paypal visa mastercard""".split()
+    amazon apple google paypal visa mastercard sir madam team everyone all customer friend folks mr mrs ms
+    dr prof dept department receiving office warehouse inc ltd llc store center centre pay island channel
+    contact security social""".split()
 )
 
 
@@ -134,9 +143,9 @@ class PersonRecognizer:
             seen_until = s + len(name)
         for m in self._surname_re.finditer(text):
             s, p = m.start(), m.end()
-            if s < seen_until or s in brands:
-                continue
             cue = cue_at.get(s)
+            if s < seen_until or (s in brands and cue is not True):  # 我叫李宁 is a person
+                continue
             strong = cue is True
             weak = cue is False
             left_clean = s == 0 or not _is_cjk(text[s - 1])
@@ -211,12 +220,20 @@ class PersonRecognizer:
         if not pairs:
             return
         for m in (_EN_LOWER_PAIR_RE if lower_text else _EN_PAIR_RE).finditer(text):
-            first, last = m.group(1), m.group(2)
-            if first.lower() not in self.lex.en_first_names or last.lower() in self.lex.en_common:
+            first, last = m.group(1).lower(), m.group(2).lower()
+            if last in self.lex.en_common or first in self.lex.en_common:
                 continue
-            if last.lower() in _EN_NOT_NAMES or any(s <= m.start() < e for s, e in taken):
+            if last in _EN_NOT_NAMES or first in _EN_NOT_NAMES:
                 continue
-            yield Candidate(m.start(), m.end(), EntityType.PERSON, 0.7)
+            if any(s <= m.start() < e for s, e in taken):
+                continue
+            known = first in self.lex.en_first_names
+            placed = (
+                _EN_PAIR_AFTER_RE.match(text, m.end()) is not None
+                or _EN_PAIR_BEFORE_RE.search(text, max(0, m.start() - 6), m.start()) is not None
+            )
+            if known or (placed and not lower_text):
+                yield Candidate(m.start(), m.end(), EntityType.PERSON, 0.7 if known else 0.6)
 
     def _en_name_after(self, text: str, pos: int, *, kind: str, lower_text: bool) -> tuple[int, int] | None:
         words: list[re.Match[str]] = []
@@ -238,10 +255,15 @@ class PersonRecognizer:
         if not words:
             return None
         if kind == "weak":
-            known = words[0].group().lower() in self.lex.en_first_names
+            first = words[0].group().lower()
+            known = first in self.lex.en_first_names
             two_capitals = len(words) >= 2 and words[0].group()[0].isupper()
-            if not (known or two_capitals):
+            # "i'm dmitri volkov" in a lowercase transcript; "i'm super frustrated" is not a name.
+            two_lower = lower_text and len(words) >= 2 and not first.endswith(("ed", "ing", "ly"))
+            if not (known or two_capitals or two_lower):
                 return None
+            if lower_text and not two_capitals:
+                words = words[:2]  # "mei rodriguez never showed up": a name is two words here
         return words[0].start(), words[-1].end()
 
 
