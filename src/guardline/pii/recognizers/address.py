@@ -16,13 +16,13 @@ from guardline.pii.entities import EntityType
 from guardline.pii.recognizers.base import Candidate, Doc
 
 _NUM = r"[0-9０-９一二三四五六七八九十百零〇幺两]{1,6}(?:[-－之][0-9０-９一二三四五六七八九十]{1,4})?"
-_ROAD = r"(?:大道|大街|路|街|巷|弄|胡同|道|里|坊)"
+_ROAD = r"(?:大道|大街|路|街|巷子|巷|弄|胡同|道|里|坊)"
 _COMPOUND = (
     r"(?:小区|花园|公寓|大厦|广场|中心|家园|新村|社区|苑|园|村|城|府|庭|湾|大楼|写字楼|公馆|山庄|宿舍|"
     r"院|里|国际|雅居|名都|佳苑|华庭|商城)"
 )
 _UNIT = r"(?:号楼|栋|幢|座|单元|楼|层|室|号|户|组|期)"
-_ROAD_ANCHOR_RE = re.compile(rf"{_ROAD}\s*{_NUM}\s*号(?!码|线)")
+_ROAD_ANCHOR_RE = re.compile(rf"{_ROAD}\s*{_NUM}(?:\s*弄\s*{_NUM})?\s*号(?!码|线)")
 _COMPOUND_ANCHOR_RE = re.compile(
     rf"{_COMPOUND}\s*(?:[A-Za-z]|{_NUM})\s*(?:号楼|栋|幢|座|单元|期|组)"
     rf"|{_NUM}\s*(?:号楼|栋|幢)\s*(?:{_NUM}\s*单元)?\s*{_NUM}\s*室?"
@@ -37,10 +37,10 @@ _DETAIL_RE = re.compile(
 )
 # Characters that end the run of place characters: function words, verbs of shipping, punctuation.
 _STOP = frozenset(
-    "的了是在到寄送发改成为我你他她它请帮把给就也还要想吧呢吗啊哦嗯呀麻烦址现换从往去回住于"
+    "的了是在到寄送发改成为我你他她它请帮把给就也还要想吧呢吗啊哦嗯呀麻烦址现换从往去回住"
     "，,。.！!？?、；;：:（）()【】[]「」\"'“”‘’ \t\n\u3000"
 )
-_ZH_HINT = re.compile("[号栋幢座室]|单元")  # every anchor holds one of these
+_ZH_HINT = re.compile("[号栋幢座室组]|单元")  # every anchor holds one of these
 _FILLERS = ("那个", "就是", "然后", "嗯", "呃", "对")
 _MAX_LEFT = 40
 

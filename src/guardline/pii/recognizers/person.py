@@ -42,7 +42,7 @@ _NAME_FOLLOWER_RE = re.compile(
     r"[\s，,：:]*(?:[0-9０-９]|1[3-9]|电话|手机|收(?![到款])|名下|下的单|的订单|的手机|的电话|身份证)"
 )
 _RIGHT_OK = frozenset(
-    "的说是在要想已让给和跟也都就还呢吗吧啊呀电手身地收寄打发买退问找叫对今明昨下用名查看办改取签"
+    "的说是在要想已让给和跟也都就还呢吗吧啊呀电手身地收寄打发买退问找叫对今明昨下用名查看办改取签换各"
 )
 # After a name these say it is one even with no cue before it (…查一下钟晓霞名下的订单).
 _STRONG_FOLLOWER_RE = re.compile(
@@ -159,7 +159,7 @@ class PersonRecognizer:
             end = p + g
             name = text[s:end]
             head = text[s : p + 1]  # surname and first given character: 马上, 周末, 那里
-            if head in self.lex.very_common or name in self.lex.very_common:
+            if name in self.lex.very_common or (not strong and head in self.lex.very_common):
                 continue
             if not strong:
                 told = _STRONG_FOLLOWER_RE.match(text, end) is not None  # 陶然那个订单: a name after all
@@ -174,7 +174,7 @@ class PersonRecognizer:
                     # name that is itself a word (三天) is too; a short name standing alone before a
                     # comma or at the end (袁媛，你上回说… / ——余欢) is the exception.
                     alone = end == len(text) or text[end] in "，,：:。!！"
-                    if (len(name) < 3 and not alone) or text[p:end] in self.lex.words:
+                    if not alone and (len(name) < 3 or text[p:end] in self.lex.words):
                         continue
             score = 0.9 if strong else 0.75 if weak else 0.6
             yield Candidate(s, end, EntityType.PERSON, score)
@@ -191,7 +191,7 @@ class PersonRecognizer:
                 break
             if not strong and ch not in self.lex.given_chars:
                 break
-            if g == 1 and text[k : k + 2] in self.lex.words and text[k - 1 : k + 1] not in self.lex.words:
+            if g == 1 and text[k : k + 2] in self.lex.common and text[k - 1 : k + 1] not in self.lex.words:
                 break  # 张伟电话: 电话 is the next word
             g += 1
         return g
