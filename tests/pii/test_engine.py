@@ -331,6 +331,7 @@ OPERATORS = [
 @given(PII_TEXT, st.sampled_from(OPERATORS))
 # Found by this property with more examples: glued emails, and an address run into an ID.
 @example("zhang@163.comli@qq.com，备用li@qq.com", "mask")
+@example("wang@example.comwang@example.com.wang@example.com", "mask")
 @example(f"0{GLUED_ID}浙江省杭州市西湖区文三路90号{GLUED_ID}浙江省杭州市西湖区文三路90号", "mask")
 def test_anonymize_leaves_no_detected_value_verbatim(text: str, operator: str | OperatorConfig) -> None:
     entities = get_engine().analyze(text)

@@ -35,13 +35,17 @@ _DETAIL_RE = re.compile(
     rf"|[\u4e00-\u9fffA-Za-z0-9]{{0,10}}?{_COMPOUND}(?![\u4e00-\u9fff]{{0,1}}{_UNIT}?号码)"
     rf"|[A-Za-z]?[0-9０-９]{{2,5}}(?![0-9])|[-－][0-9]{{1,5}})"
 )
-# Characters that end the run of place characters: function words, verbs of shipping, punctuation.
+# Characters that end the run of place characters: punctuation and function words that never occur
+# inside a place name. Characters that do (成都, 隆回, 于都, 发展大道) are handled as words below.
 _STOP = frozenset(
-    "的了是在到寄送发改成为我你他她它请帮把给就也还要想吧呢吗啊哦嗯呀麻烦址现换从往去回住"
+    "的了是在到寄送我你他她它请帮把给就也还要想吧呢吗啊哦嗯呀址住"
     "，,。.！!？?、；;：:（）()【】[]「」\"'“”‘’ \t\n\u3000"
 )
+# Words that end a place name when the run of place characters reaches back over them.
+_LEFT_BOUNDARY_RE = re.compile(
+    "改成|改为|改到|换成|换到|发到|发往|寄往|送往|麻烦|现在|从|回到|那个|就是|然后|呃|对对|对"
+)
 _ZH_HINT = re.compile("[号栋幢座室组]|单元")  # every anchor holds one of these
-_FILLERS = ("那个", "就是", "然后", "嗯", "呃", "对")
 _MAX_LEFT = 40
 
 _EN_SUFFIX = (
@@ -134,11 +138,9 @@ def _extend_left(text: str, pos: int) -> int:
         if ch in "Xx" and text[max(0, start - 4) : start - 1].isdigit():
             break  # nor is the check character of an ID number
         start -= 1
-    # Call transcripts have no punctuation: a filler word before the place name ends it too.
-    for filler in _FILLERS:
-        i = text.rfind(filler, start, pos)
-        if i != -1:
-            start = max(start, i + len(filler))
+    # Verbs of shipping, and in call transcripts filler words, end the place name too.
+    for m in _LEFT_BOUNDARY_RE.finditer(text, start, pos):
+        start = m.end()
     return start
 
 
@@ -146,6 +148,9 @@ def _extend_right(text: str, pos: int) -> int:
     end = pos
     while True:
         m = _DETAIL_RE.match(text, end)
-        if m is None or any(ch in _STOP for ch in m.group().strip()):
+        if m is None:
+            return end
+        piece = m.group().strip()
+        if not piece or any(ch in _STOP for ch in piece) or _LEFT_BOUNDARY_RE.search(piece):
             return end
         end = m.end()

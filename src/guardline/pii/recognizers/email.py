@@ -40,6 +40,8 @@ def _split_pasted(text: str, start: int, end: int) -> int:
     for tld in sorted(_TLDS, key=len, reverse=True):
         if label.startswith(tld) and len(label) > len(tld):
             return dot + 1 + len(tld)
+    if text.find("@", start, dot) != -1 and text.rfind(".", start, dot) > text.find("@", start, dot):
+        return dot  # a.com.b@c.com: the last label starts the next address
     return end
 
 
@@ -51,12 +53,16 @@ class EmailRecognizer:
         if "@" in norm:
             pos = 0
             while (m := _EMAIL_RE.search(norm, pos)) is not None:
-                start, end = m.start(), _split_pasted(norm, m.start(), m.end())
+                start, end, match_end = m.start(), _split_pasted(norm, m.start(), m.end()), m.end()
                 yield Candidate(start, end, EntityType.EMAIL, 0.95)
-                while end < m.end() and (pasted := _PASTED_RE.match(norm, end)) is not None:
-                    start, end = end, _split_pasted(norm, end, pasted.end())
+                while end < match_end:  # the match was cut short: the next address starts here
+                    nxt = end + 1 if norm[end] == "." else end
+                    pasted = _PASTED_RE.match(norm, nxt)
+                    if pasted is None:
+                        break
+                    start, end, match_end = nxt, _split_pasted(norm, nxt, pasted.end()), pasted.end()
                     yield Candidate(start, end, EntityType.EMAIL, 0.95)
-                pos = max(end, m.end())
+                pos = max(end, match_end)
         if doc.lang == "en" and " dot " in doc.text and " at " in doc.text:
             for m in _SPOKEN_RE.finditer(doc.text):
                 start = m.start()

@@ -1,0 +1,14 @@
+"""Test-wide settings: hypothesis runs derandomized in CI so a landing never depends on luck.
+
+Locally it explores new examples on every run; anything it finds is pinned with @example.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
