@@ -37,8 +37,9 @@ class IpAddressRecognizer:
         if doc.lang == "en" and " dot " in text:
             for m in _SPOKEN_V4_RE.finditer(text):
                 yield Candidate(m.start(), m.end(), EntityType.IP_ADDRESS, 0.85)
-        if "::" in text or text.count(":") >= 3:
-            for m in _V6_RE.finditer(text):
+        original = doc.text  # IPv6 in the original: a full-width ：before it is not part of it
+        if "::" in original or original.count(":") >= 3:
+            for m in _V6_RE.finditer(original):
                 value = m.group()
                 if value.count(":") < 2 or len(value) < 3:
                     continue
