@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 
-def _data_words(name: str) -> list[str]:
+def data_words(name: str) -> list[str]:
     text = resources.files("guardline.pii").joinpath("data").joinpath(name).read_text(encoding="utf-8")
     return [w for line in text.splitlines() if not line.startswith("#") for w in line.split()]
 
@@ -34,10 +34,16 @@ def _jieba_dict() -> Path:
 
 
 @functools.cache
+def compound_surnames() -> frozenset[str]:
+    """欧阳, 司马, 诸葛 …: read from the shipped list without loading the jieba dictionary."""
+    return frozenset(w for w in data_words("surnames_zh.txt") if len(w) == 2)
+
+
+@functools.cache
 def get_lexicon() -> Lexicon:
-    zh = _data_words("surnames_zh.txt")
+    zh = data_words("surnames_zh.txt")
     singles = frozenset(w for w in zh if len(w) == 1)
-    compounds = frozenset(w for w in zh if len(w) == 2)
+    compounds = compound_surnames()
     words: set[str] = set()
     common: set[str] = set()
     very_common: set[str] = set()
@@ -64,16 +70,16 @@ def get_lexicon() -> Lexicon:
                     common.add(word)
                 if int(freq) >= 3000:
                     very_common.add(word)
-    stop = frozenset("".join(_data_words("stop_chars_zh.txt")))
+    stop = frozenset("".join(data_words("stop_chars_zh.txt")))
     seen = {ch for ch, count in given.items() if count >= 20}
     return Lexicon(
         surnames=singles,
         compound_surnames=compounds,
-        given_chars=frozenset((seen | set("".join(_data_words("given_chars_zh.txt")))) - stop),
+        given_chars=frozenset((seen | set("".join(data_words("given_chars_zh.txt")))) - stop),
         stop_chars=stop,
         words=frozenset(words),
         common=frozenset(common),
         very_common=frozenset(very_common),
-        en_first_names=frozenset(_data_words("first_names_en.txt")),
-        en_common=frozenset(_data_words("common_words_en.txt")),
+        en_first_names=frozenset(data_words("first_names_en.txt")),
+        en_common=frozenset(data_words("common_words_en.txt")),
     )

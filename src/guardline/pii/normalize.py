@@ -14,16 +14,16 @@ from dataclasses import dataclass
 
 # Chinese numerals as read digit by digit; 十/百 are excluded on purpose: they never occur in
 # numbers read out digit by digit, and including them would turn 十八号 into a digit run.
-_ZH_DIGITS = {
+ZH_DIGITS = {
     "零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "二": "2", "两": "2", "三": "3",
     "四": "4", "五": "5", "六": "6", "七": "7", "拐": "7", "八": "8", "九": "9", "勾": "9",
 }  # fmt: skip
 DIGIT_VALUE: dict[str, str] = {str(d): str(d) for d in range(10)}
 DIGIT_VALUE.update({chr(0xFF10 + d): str(d) for d in range(10)})  # full-width ０-９
-DIGIT_VALUE.update(_ZH_DIGITS)
-ZH_NUMERALS = frozenset(_ZH_DIGITS)
+DIGIT_VALUE.update(ZH_DIGITS)
+ZH_NUMERALS = frozenset(ZH_DIGITS)
 
-_ZH_RE = re.compile(f"[{''.join(_ZH_DIGITS)}]")
+_ZH_RE = re.compile(f"[{''.join(ZH_DIGITS)}]")
 # Separators ASR and customers put between digit groups. Up to three in a row (", " or ") ").
 _SEP = r"[ \t\u3000\-\u2010-\u2015\uff0d,\uff0c\u3001.\u00b7/()\uff08\uff09]{1,3}"
 # A trailing X/x (or spoken 叉) is the check character of a resident ID.

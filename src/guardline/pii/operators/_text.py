@@ -8,37 +8,16 @@ characters to mask" on significant characters rather than on raw string position
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 
 from guardline.pii.entities import EntityType
+from guardline.pii.lexicon import compound_surnames
+from guardline.pii.normalize import ZH_DIGITS
 
-# Spoken digits in hotline transcripts: 幺 (1), 两 (2), 洞 (0), 拐 (7), 勾 (9) are the radio/telephone
-# forms. Kept in step with guardline.pii.normalize so keys agree with what the engine detects.
-CN_DIGITS: dict[str, str] = {
-    "零": "0",
-    "〇": "0",
-    "洞": "0",
-    "一": "1",
-    "幺": "1",
-    "二": "2",
-    "两": "2",
-    "三": "3",
-    "四": "4",
-    "五": "5",
-    "六": "6",
-    "七": "7",
-    "拐": "7",
-    "八": "8",
-    "九": "9",
-    "勾": "9",
-}
-
-COMPOUND_SURNAMES: frozenset[str] = frozenset(
-    {
-        "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
-        "司徒", "夏侯", "令狐", "端木", "南宫", "西门", "独孤", "轩辕", "申屠", "钟离", "闻人",
-        "呼延", "太史", "濮阳", "公冶", "赫连", "东郭", "百里", "拓跋", "完颜", "澹台", "万俟",
-    }
-)  # fmt: skip
+# One table for spoken digits and one list of compound surnames, shared with the detection engine so
+# masking keys agree with what the engine finds.
+CN_DIGITS: Mapping[str, str] = ZH_DIGITS
+COMPOUND_SURNAMES: frozenset[str] = compound_surnames()
 
 # Types whose values are codes: digits (spoken or not) and letters, separators are noise.
 _CODE_TYPES = frozenset(

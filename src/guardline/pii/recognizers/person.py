@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from guardline.kit.wordsre import words_pattern
 from guardline.pii.entities import EntityType
-from guardline.pii.lexicon import Lexicon, get_lexicon
+from guardline.pii.lexicon import Lexicon, data_words, get_lexicon
 from guardline.pii.recognizers.base import Candidate, Doc
 
 _HONORIFICS = (
@@ -109,7 +109,7 @@ class PersonRecognizer:
         singles = "".join(sorted(text.surnames))
         compounds = "|".join(sorted(text.compound_surnames))
         self._surname_re = re.compile(f"(?:{compounds}|[{singles}])")
-        brands = [w for w in _brand_words() if w]
+        brands = data_words("not_names_zh.txt")
         self._brand_re = re.compile(words_pattern(brands))
         self._honorific_re = re.compile(
             f"({compounds}|[{singles}])([\u4e00-\u9fff]{{1,2}}?)(?:{'|'.join(_HONORIFICS)})"
@@ -265,9 +265,3 @@ class PersonRecognizer:
             if lower_text and not two_capitals:
                 words = words[:2]  # "mei rodriguez never showed up": a name is two words here
         return words[0].start(), words[-1].end()
-
-
-def _brand_words() -> list[str]:
-    from guardline.pii.lexicon import _data_words
-
-    return _data_words("not_names_zh.txt")
