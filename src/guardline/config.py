@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,8 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GUARDLINE_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Path("./data")
-    log_level: str = "INFO"
     # Key for consistent pseudonyms (HMAC-SHA256). Unset means the pseudonym operator
     # refuses to run rather than silently using a guessable default.
     pseudonym_key: SecretStr | None = None

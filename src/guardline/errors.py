@@ -3,7 +3,6 @@
     GuardlineError (500)
     ├── BadInput (400)          input that names a problem the caller can fix
     │   └── InvalidOperatorConfig (400)
-    └── NotFound (404)
 
 Messages name the problem and the fix, never a personal value.
 """
@@ -30,7 +29,3 @@ class BadInput(GuardlineError):
 
 class InvalidOperatorConfig(BadInput):
     """A masking operator was given parameters it cannot use."""
-
-
-class NotFound(GuardlineError):
-    status_code = 404

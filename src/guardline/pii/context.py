@@ -1,8 +1,8 @@
 """Context words around a candidate: cues that raise confidence in one type, or say "not personal".
 
-One regex pass over the text finds every cue; a candidate then asks for the nearest cue that ends
-shortly before it. 订单号/快递单号 before a long number means an order or tracking number, not an
-ID or a phone; 身份证/卡号/手机 raise confidence in those types.
+A candidate asks for the nearest cue that ends shortly before it; only that stretch of text is
+scanned, with one trie-shaped regex of every cue word. 订单号/快递单号 before a long number means
+an order or tracking number, not an ID or a phone; 身份证/卡号/手机 raise confidence in those types.
 """
 
 from __future__ import annotations

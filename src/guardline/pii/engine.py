@@ -117,7 +117,6 @@ class PiiEngine:
                     seps=tuple(text[groups[k].end : groups[k + 1].start] for k in range(i, j)),
                     spoken=run.spoken,
                     plus=plus,
-                    run=run,
                 )
                 for recognizer in recognizers:
                     score = recognizer.score(w, doc, cue)
@@ -181,12 +180,18 @@ def _outside(c: Candidate, overlapping: list[Candidate]) -> Candidate:
     return Candidate(best[0], best[1], c.type, c.score)
 
 
+# Passports and travel permits come both as patterns (E12345678) and as bare digits after a cue:
+# one stateless instance serves both roles.
+_PASSPORT = PassportRecognizer()
+_TRAVEL_PERMIT = TravelPermitRecognizer()
+
+
 def default_patterns() -> list[PatternRecognizer]:
     return [
         EmailRecognizer(),
         IpAddressRecognizer(),
-        PassportRecognizer(),
-        TravelPermitRecognizer(),
+        _PASSPORT,
+        _TRAVEL_PERMIT,
         LicensePlateRecognizer(),
         CredentialRecognizer(),
         AddressRecognizer(),
@@ -200,8 +205,8 @@ def default_numeric() -> list[NumericRecognizer]:
         IdCardRecognizer(),
         BankCardRecognizer(),
         UsSsnRecognizer(),
-        PassportRecognizer(),
-        TravelPermitRecognizer(),
+        _PASSPORT,
+        _TRAVEL_PERMIT,
     ]
 
 

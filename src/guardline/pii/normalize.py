@@ -21,7 +21,6 @@ ZH_DIGITS = {
 DIGIT_VALUE: dict[str, str] = {str(d): str(d) for d in range(10)}
 DIGIT_VALUE.update({chr(0xFF10 + d): str(d) for d in range(10)})  # full-width ０-９
 DIGIT_VALUE.update(ZH_DIGITS)
-ZH_NUMERALS = frozenset(ZH_DIGITS)
 
 _ZH_RE = re.compile(f"[{''.join(ZH_DIGITS)}]")
 # Separators ASR and customers put between digit groups. Up to three in a row (", " or ") ").

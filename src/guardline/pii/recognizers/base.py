@@ -14,7 +14,7 @@ from typing import Protocol
 
 from guardline.pii.context import Cue, cues_before
 from guardline.pii.entities import EntityType
-from guardline.pii.normalize import Run, to_ascii_digits
+from guardline.pii.normalize import to_ascii_digits
 
 _CODE_HINT = re.compile(r"[A-Z][A-Z·•・.\s\-]{0,2}[0-9]")
 
@@ -69,7 +69,6 @@ class Window:
     seps: tuple[str, ...]  # the separator text between groups
     spoken: bool
     plus: bool  # written with a leading "+" (international)
-    run: Run
 
 
 class PatternRecognizer(Protocol):

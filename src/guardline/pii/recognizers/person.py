@@ -105,12 +105,11 @@ class PersonRecognizer:
 
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lex = lexicon or get_lexicon()
-        text = self.lex
-        singles = "".join(sorted(text.surnames))
-        compounds = "|".join(sorted(text.compound_surnames))
+        singles = "".join(sorted(self.lex.surnames))
+        compounds = "|".join(sorted(self.lex.compound_surnames))
         self._surname_re = re.compile(f"(?:{compounds}|[{singles}])")
-        brands = data_words("not_names_zh.txt")
-        self._brand_re = re.compile(words_pattern(brands))
+        not_names = data_words("not_names_zh.txt")
+        self._not_name_re = re.compile(words_pattern(not_names))
         self._honorific_re = re.compile(
             f"({compounds}|[{singles}])([\u4e00-\u9fff]{{1,2}}?)(?:{'|'.join(_HONORIFICS)})"
         )
@@ -126,7 +125,7 @@ class PersonRecognizer:
     # Chinese ---------------------------------------------------------------------------------
     def _find_zh(self, doc: Doc) -> Iterator[Candidate]:
         text = doc.text
-        brands = {i for m in self._brand_re.finditer(text) for i in range(*m.span())}
+        not_name_at = {i for m in self._not_name_re.finditer(text) for i in range(*m.span())}
         # Where each cue (with its tail) ends: a name may start right there. Strong wins a tie.
         cue_at: dict[int, bool] = {}
         for m in _ZH_CUE_RE.finditer(text):
@@ -134,7 +133,7 @@ class PersonRecognizer:
         seen_until = -1
         for m in self._honorific_re.finditer(text):
             s, given = m.start(), m.group(2)
-            if s in brands or any(ch in self.lex.stop_chars for ch in given):
+            if s in not_name_at or any(ch in self.lex.stop_chars for ch in given):
                 continue
             name = m.group(1) + given
             if name in self.lex.words and not cue_at.get(s, False):
@@ -144,7 +143,7 @@ class PersonRecognizer:
         for m in self._surname_re.finditer(text):
             s, p = m.start(), m.end()
             cue = cue_at.get(s)
-            if s < seen_until or (s in brands and cue is not True):  # 我叫李宁 is a person
+            if s < seen_until or (s in not_name_at and cue is not True):  # 我叫李宁 is a person
                 continue
             strong = cue is True
             weak = cue is False
