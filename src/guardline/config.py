@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +16,51 @@ class Settings(BaseSettings):
     # Key for consistent pseudonyms (HMAC-SHA256). Unset means the pseudonym operator
     # refuses to run rather than silently using a guessable default.
     pseudonym_key: SecretStr | None = None
+
+    # Everything the embedded default keeps: the SQLite database, the local keystore.
+    data_dir: Path = Path("data")
+    # Unset: SQLite (WAL) at <data_dir>/guardline.db. PostgreSQL: postgresql+psycopg://user@host/db
+    database_url: str | None = None
+
+    # Data encryption: cipher for new data keys. SM4-GCM for deployments that need Chinese
+    # commercial cryptography (GM/T 0002); existing records keep the cipher they were sealed with.
+    cipher: Literal["AES-256-GCM", "SM4-GCM"] = "AES-256-GCM"
+    # Switch off only to measure encryption overhead in bench/ingest.py; never in production.
+    encryption: bool = True
+
+    # Key-encryption keys: "local" keystore file (default) or a PKCS#11 token (an HSM).
+    key_provider: Literal["local", "pkcs11"] = "local"
+    keystore_path: Path | None = None  # unset: <data_dir>/keystore.json
+    # The local keystore's master key: 32 bytes as base64 (GUARDLINE_MASTER_KEY), or derived from a
+    # passphrase (GUARDLINE_KEYSTORE_PASSPHRASE). Neither set: `guardline init` writes a random one
+    # to <data_dir>/master.key (0600) -- fine for a demo, not for production.
+    master_key: SecretStr | None = None
+    keystore_passphrase: SecretStr | None = None
+    pkcs11_module: Path | None = None
+    pkcs11_token_label: str | None = None
+    pkcs11_pin: SecretStr | None = None
+
+    # HTTP service.
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    # Behind a TLS-terminating proxy: trust X-Forwarded-* from these addresses only.
+    forwarded_allow_ips: str | None = None
+    max_body_bytes: int = 256 * 1024
+    max_audio_bytes: int = 64 * 1024 * 1024
+    max_batch: int = 500
+
+    # Call recordings: PII spans become silence or a 1 kHz tone; keep the unredacted original
+    # (sealed) only when policy says so.
+    audio_redaction: Literal["silence", "tone"] = "silence"
+    keep_original_audio: bool = False
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'guardline.db').resolve()}"
+
+    def resolved_keystore_path(self) -> Path:
+        return self.keystore_path or self.data_dir / "keystore.json"
 
 
 @functools.cache

@@ -1,8 +1,18 @@
 """One error hierarchy for Guardline; every error carries the HTTP status it maps to.
 
     GuardlineError (500)
-    ├── BadInput (400)          input that names a problem the caller can fix
+    ├── BadInput (400)              input that names a problem the caller can fix
     │   └── InvalidOperatorConfig (400)
+    ├── Unauthorized (401)          no credential, or one that is unknown, expired or revoked
+    ├── Forbidden (403)             a valid credential without the scope the operation needs
+    ├── NotFound (404)              no such object in the caller's tenant
+    ├── Conflict (409)              the request contradicts stored state (duplicate id, wrong customer)
+    ├── Gone (410)                  the object existed but was erased (crypto-shredded)
+    ├── PayloadTooLarge (413)       refused before the body is read in full
+    ├── KeyManagementError (500)    base of key-management failures
+    │   ├── KeyUnavailable (503)    a key provider or key version cannot be reached or was destroyed
+    │   └── DecryptionFailed (500)  opaque: wrong key, tampered or swapped ciphertext, wrong context
+    └── ConfigurationError (500)    settings that cannot work; the message names the setting
 
 Messages name the problem and the fix, never a personal value.
 """
@@ -29,3 +39,46 @@ class BadInput(GuardlineError):
 
 class InvalidOperatorConfig(BadInput):
     """A masking operator was given parameters it cannot use."""
+
+
+class Unauthorized(GuardlineError):
+    status_code = 401
+
+
+class Forbidden(GuardlineError):
+    status_code = 403
+
+
+class NotFound(GuardlineError):
+    status_code = 404
+
+
+class Conflict(GuardlineError):
+    status_code = 409
+
+
+class Gone(GuardlineError):
+    status_code = 410
+
+
+class PayloadTooLarge(GuardlineError):
+    status_code = 413
+
+
+class KeyManagementError(GuardlineError):
+    """Base of key-management failures."""
+
+
+class KeyUnavailable(KeyManagementError):
+    status_code = 503
+
+
+class DecryptionFailed(KeyManagementError):
+    """Deliberately says nothing about why: wrong key, tampering and a swapped row look the same."""
+
+    def __init__(self, message: str = "decryption failed: the ciphertext does not match its key and context") -> None:
+        super().__init__(message)
+
+
+class ConfigurationError(GuardlineError):
+    status_code = 500
