@@ -26,6 +26,11 @@ POSITIVE = [
     ("我的手机号码是一三八一二三四五六七八", "zh", T.PHONE, "一三八一二三四五六七八"),
     ("你记一下 幺五两 三四五六 拐八九洞", "zh", T.PHONE, "幺五两 三四五六 拐八九洞"),  # 15234567890
     ("13912345678", None, T.PHONE, "13912345678"),  # no cue, language detected
+    # 1866…, 1888…, 1844…: PRC mobiles, not US toll-free numbers, in Chinese text
+    ("手机号18662475607", "zh", T.PHONE, "18662475607"),
+    ("电话18444615043", "zh", T.PHONE, "18444615043"),
+    ("我的号码是18881234567", "zh", T.PHONE, "18881234567"),
+    ("my phone is 18662475607", "en", T.PHONE, "18662475607"),
     ("座机010-12345678", "zh", T.PHONE, "010-12345678"),
     ("店里电话0755-87654321", "zh", T.PHONE, "0755-87654321"),
     ("打这个 (0755) 8765 4321", "zh", T.PHONE, "(0755) 8765 4321"),
@@ -51,6 +56,8 @@ NEGATIVE = [
     ("我打了95588", "zh", {T.PHONE}),
     ("电话95588", "zh", {T.PHONE}),
     ("10086说我欠费了", "zh", {T.PHONE}),
+    ("call 1-800-555-0199 for returns", "en", {T.PHONE}),
+    ("the toll-free line is 1 888 555 0100", "en", {T.PHONE}),
     ("手机打10086", "zh", {T.PHONE}),
     # order and tracking numbers are neither phones nor IDs
     ("订单号13812345678", "zh", {T.PHONE, T.ID_CARD}),

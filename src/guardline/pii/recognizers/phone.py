@@ -17,15 +17,22 @@ _TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
 
 
 def is_hotline(digits: str) -> bool:
-    """Company lines: 400/800 numbers, 95xxx-style short numbers, US toll-free, UK 0800."""
+    """Company lines: 400/800 numbers, 95xxx-style short numbers, 10-digit US toll-free, UK 0800."""
     n = len(digits)
     if n == 10 and (digits[:3] in {"400", "800"} or digits[:3] in _TOLL_FREE):
-        return True
-    if n == 11 and digits[0] == "1" and digits[1:4] in _TOLL_FREE:
         return True
     if digits.startswith("0800") and n in (10, 11):
         return True
     return n <= 8 and digits[:2] in {"95", "96", "10", "11", "12"}
+
+
+def _us_toll_free(w: Window) -> bool:
+    """1-800-555-0100 and friends, when written the US way: as bare digits, 1866…/1888… are ordinary
+    PRC mobiles, also in English text."""
+    d = w.digits
+    if len(d) != 11 or d[0] != "1" or d[1:4] not in _TOLL_FREE:
+        return False
+    return w.shape == (1, 3, 3, 4) or w.plus
 
 
 def _mobile(d: str) -> bool:
@@ -40,7 +47,7 @@ class PhoneRecognizer:
     def score(self, w: Window, doc: Doc, cue: Cue | None) -> float:
         d = w.digits
         n = len(d)
-        if n < 7 or n > 15 or not d.isdigit() or is_hotline(d):
+        if n < 7 or n > 15 or not d.isdigit() or is_hotline(d) or _us_toll_free(w):
             return 0.0
         if cue is Cue.NOT_PERSONAL or cue is Cue.HOTLINE:
             return 0.0
