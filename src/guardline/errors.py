@@ -76,7 +76,9 @@ class KeyUnavailable(KeyManagementError):
 class DecryptionFailed(KeyManagementError):
     """Deliberately says nothing about why: wrong key, tampering and a swapped row look the same."""
 
-    def __init__(self, message: str = "decryption failed: the ciphertext does not match its key and context") -> None:
+    def __init__(
+        self, message: str = "decryption failed: the ciphertext does not match its key and context"
+    ) -> None:
         super().__init__(message)
 
 

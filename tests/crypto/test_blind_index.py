@@ -44,10 +44,14 @@ def test_different_values_differ(kind: str, a: str, b: str) -> None:
 
 def test_kinds_and_keys_separate() -> None:
     assert blind_index(KEY, "phone", "13812345678") != blind_index(KEY, "order", "13812345678")
-    assert blind_index(KEY, "phone", "13812345678") != blind_index(secrets.token_bytes(32), "phone", "13812345678")
+    assert blind_index(KEY, "phone", "13812345678") != blind_index(
+        secrets.token_bytes(32), "phone", "13812345678"
+    )
 
 
-@pytest.mark.parametrize(("kind", "value"), [("phone", "no digits"), ("order", "——"), ("bogus", "1"), ("email", " ")])
+@pytest.mark.parametrize(
+    ("kind", "value"), [("phone", "no digits"), ("order", "——"), ("bogus", "1"), ("email", " ")]
+)
 def test_refusals(kind: str, value: str) -> None:
     with pytest.raises(BadInput):
         blind_index(KEY, kind, value)

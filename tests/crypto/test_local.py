@@ -29,7 +29,9 @@ def store(tmp_path: Path, master: bytes) -> LocalKeystore:
     return LocalKeystore.create(tmp_path / "ks.json", master_key=master)
 
 
-def test_file_is_private_and_holds_no_key_in_clear(store: LocalKeystore, tmp_path: Path, master: bytes) -> None:
+def test_file_is_private_and_holds_no_key_in_clear(
+    store: LocalKeystore, tmp_path: Path, master: bytes
+) -> None:
     path = tmp_path / "ks.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     text = path.read_text()
@@ -41,7 +43,8 @@ def test_file_is_private_and_holds_no_key_in_clear(store: LocalKeystore, tmp_pat
 def test_wrap_unwrap_bound_to_context(store: LocalKeystore) -> None:
     key = secrets.token_bytes(32)
     wrapped = store.wrap(key, CTX)
-    assert wrapped.provider == "local" and wrapped.kek_version == 1
+    assert wrapped.provider == "local"
+    assert wrapped.kek_version == 1
     assert store.unwrap(wrapped, CTX) == key
     with pytest.raises(DecryptionFailed):
         store.unwrap(wrapped, {**CTX, "customer": "c2"})
@@ -70,12 +73,16 @@ def test_passphrase_keystore(tmp_path: Path) -> None:
     created = LocalKeystore.create(path, passphrase="correct horse battery staple")
     wrapped = created.wrap(b"k" * 32, CTX)
     assert json.loads(path.read_text())["kdf"]["name"] == "scrypt"
-    assert LocalKeystore.open(path, passphrase="correct horse battery staple").unwrap(wrapped, CTX) == b"k" * 32
+    assert (
+        LocalKeystore.open(path, passphrase="correct horse battery staple").unwrap(wrapped, CTX) == b"k" * 32
+    )
     with pytest.raises(ConfigurationError, match="does not open"):
         LocalKeystore.open(path, passphrase="wrong")
 
 
-def test_refuses_overwrite_missing_and_shared_files(store: LocalKeystore, tmp_path: Path, master: bytes) -> None:
+def test_refuses_overwrite_missing_and_shared_files(
+    store: LocalKeystore, tmp_path: Path, master: bytes
+) -> None:
     path = tmp_path / "ks.json"
     with pytest.raises(Conflict):
         LocalKeystore.create(path, master_key=master)
@@ -98,7 +105,8 @@ def test_rotate_and_destroy(store: LocalKeystore, tmp_path: Path, master: bytes)
     old = store.wrap(b"a" * 32, CTX)
     assert store.rotate() == 2
     new = store.wrap(b"b" * 32, CTX)
-    assert new.kek_version == 2 and store.versions() == [1, 2]
+    assert new.kek_version == 2
+    assert store.versions() == [1, 2]
     assert store.unwrap(old, CTX) == b"a" * 32
     with pytest.raises(BadInput, match="current"):
         store.destroy_version(2)
@@ -111,7 +119,8 @@ def test_rotate_and_destroy(store: LocalKeystore, tmp_path: Path, master: bytes)
     assert reopened.versions() == [2]
     assert reopened.unwrap(new, CTX) == b"b" * 32
     entry = json.loads((tmp_path / "ks.json").read_text())["keks"][0]
-    assert entry["state"] == "destroyed" and entry["sealed"] is None
+    assert entry["state"] == "destroyed"
+    assert entry["sealed"] is None
 
 
 def test_another_process_rotation_is_picked_up(store: LocalKeystore, tmp_path: Path, master: bytes) -> None:

@@ -6,7 +6,6 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ CTX = {"tenant": "t1", "customer": "c1"}
 
 
 @pytest.fixture(scope="module")
-def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def token(tmp_path_factory: pytest.TempPathFactory) -> str:
     util = shutil.which("softhsm2-util")
     if util is None or not MODULE.exists():
         if os.environ.get("CI"):
@@ -29,7 +28,9 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("softhsm")
     (directory / "tokens").mkdir()
     conf = directory / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    conf.write_text(
+        f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n"
+    )
     # SoftHSM2 reads its configuration when the module is first loaded in this process; every token
     # made by these tests lives in this one directory.
     os.environ.setdefault("SOFTHSM2_CONF", str(conf))
@@ -41,18 +42,21 @@ def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         capture_output=True,
         env={**os.environ, "SOFTHSM2_CONF": str(conf_used)},
     )
-    yield label
+    return label
 
 
 @pytest.fixture
 def provider(token: str) -> Pkcs11Provider:
-    return Pkcs11Provider(module=MODULE, token_label=token, pin="1234", key_label=f"kek-{secrets.token_hex(3)}")
+    return Pkcs11Provider(
+        module=MODULE, token_label=token, pin="1234", key_label=f"kek-{secrets.token_hex(3)}"
+    )
 
 
 def test_wrap_unwrap(provider: Pkcs11Provider) -> None:
     key = secrets.token_bytes(32)
     wrapped = provider.wrap(key, CTX)
-    assert wrapped.provider == "pkcs11" and wrapped.kek_version == 1
+    assert wrapped.provider == "pkcs11"
+    assert wrapped.kek_version == 1
     assert key not in wrapped.blob
     assert provider.unwrap(wrapped, CTX) == key
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from guardline.cli import admin
 from guardline.errors import GuardlineError
 from guardline.pii.anonymizer import anonymize
 from guardline.pii.cli import app as pii_app
@@ -21,6 +22,13 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(pii_app, name="pii")
+app.command()(admin.init)
+app.command()(admin.serve)
+app.command("db-upgrade")(admin.db_upgrade)
+app.add_typer(admin.tenant_app, name="tenant")
+app.add_typer(admin.apikey_app, name="apikey")
+app.add_typer(admin.keys_app, name="keys")
+app.add_typer(admin.customers_app, name="customers")
 
 
 @app.command()

@@ -1,0 +1,90 @@
+"""The FastAPI application: routers, error rendering, body limits, security headers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from guardline import __version__
+from guardline.api.middleware import BodyLimit, SecurityHeaders
+from guardline.config import Settings, get_settings
+from guardline.conversations.endpoints import router as conversations_router
+from guardline.conversations.keyring import KeyRing
+from guardline.crypto import Cipher, build_key_provider
+from guardline.errors import GuardlineError
+from guardline.kit.db import make_engine
+
+log = logging.getLogger("guardline.api")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    keyring: KeyRing | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Guardline",
+        version=__version__,
+        description="Privacy and security layer for AI customer service: ingest chats and calls, "
+        "masked, classified and encrypted at rest.",
+    )
+    app.state.settings = settings
+    app.state.keyring = keyring or KeyRing(build_key_provider(settings), cipher=Cipher(settings.cipher))
+    app.state.sessionmaker = session_factory or sessionmaker(
+        bind=make_engine(settings.resolved_database_url()), expire_on_commit=False
+    )
+    app.include_router(conversations_router)
+
+    @app.get("/healthz", tags=["service"], summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(GuardlineError)
+    async def guardline_error(_request: Request, exc: GuardlineError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Pydantic's default error echoes the input, which may be a customer's message: never send it.
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "invalid"))}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        detail = f"{'.'.join(first['loc']) or 'body'}: {first['msg']}"
+        return JSONResponse(
+            {"error": "ValidationFailed", "detail": detail, "errors": errors}, status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": "HTTPError", "detail": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        incident = uuid.uuid4().hex[:12]
+        # The type only: an exception's message or locals may carry customer data.
+        log.error("unhandled %s (incident %s)", type(exc).__name__, incident)
+        return JSONResponse(
+            {"error": "InternalError", "detail": f"internal error; incident {incident} is in the server log"},
+            status_code=500,
+        )
+
+    def limit_for(path: str) -> int:
+        if path == "/v1/calls":
+            return settings.max_audio_bytes + settings.max_body_bytes
+        if path == "/v1/messages/batch":
+            return settings.max_body_bytes * 16
+        return settings.max_body_bytes
+
+    app.add_middleware(BodyLimit, limit_for=limit_for)
+    app.add_middleware(SecurityHeaders, hsts=settings.tls_certfile is not None)
+    return app

@@ -1,0 +1,56 @@
+"""Run the HTTP service with uvicorn; TLS 1.3 is the minimum when Guardline terminates TLS itself."""
+
+from __future__ import annotations
+
+import ssl
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from guardline.config import Settings
+from guardline.errors import ConfigurationError
+
+
+class _Tls13Config(uvicorn.Config):
+    def load(self) -> None:
+        super().load()
+        if self.ssl is not None:
+            # uvicorn builds a PROTOCOL_TLS_SERVER context that still accepts TLS 1.2: raise the floor.
+            self.ssl.minimum_version = ssl.TLSVersion.TLSv1_3
+
+
+def build_config(
+    settings: Settings, *, app: object = "guardline.api.asgi:app", workers: int = 1, log_level: str = "info"
+) -> uvicorn.Config:
+    tls = settings.tls_certfile is not None or settings.tls_keyfile is not None
+    if tls and (settings.tls_certfile is None or settings.tls_keyfile is None):
+        raise ConfigurationError(
+            "TLS needs both GUARDLINE_TLS_CERTFILE and GUARDLINE_TLS_KEYFILE (or --certfile/--keyfile)"
+        )
+    for path in (settings.tls_certfile, settings.tls_keyfile):
+        if path is not None and not path.is_file():
+            raise ConfigurationError(f"TLS file not found: {path}")
+    proxy = settings.forwarded_allow_ips is not None
+    return _Tls13Config(
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        ssl_certfile=str(settings.tls_certfile) if settings.tls_certfile else None,
+        ssl_keyfile=str(settings.tls_keyfile) if settings.tls_keyfile else None,
+        proxy_headers=proxy,
+        forwarded_allow_ips=settings.forwarded_allow_ips if proxy else None,
+        server_header=False,
+        log_level=log_level,
+        access_log=True,
+    )
+
+
+def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> None:
+    config = build_config(settings, workers=workers, log_level=log_level)
+    server = uvicorn.Server(config)
+    if workers > 1:
+        sock = config.bind_socket()
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        server.run()

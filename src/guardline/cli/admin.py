@@ -1,0 +1,259 @@
+"""`guardline init|serve|tenant|apikey|keys|customers`: set up, run and administer the service."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from guardline.config import Settings, get_settings
+from guardline.conversations import bootstrap, service, tenants
+from guardline.conversations.keyring import KeyRing
+from guardline.conversations.models import DataKey, Tenant
+from guardline.crypto import Cipher, build_key_provider
+from guardline.errors import BadInput
+from guardline.identity import apikeys
+from guardline.identity.models import ApiKey
+from guardline.kit import migrate
+from guardline.kit.db import make_engine
+
+console = Console()
+tenant_app = typer.Typer(help="Tenants (shops).", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys for integrations: shown once, stored hashed.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Key-encryption keys: status, rotation, rewrap, retirement.", no_args_is_help=True
+)
+customers_app = typer.Typer(help="Customers: erasure (crypto-shredding).", no_args_is_help=True)
+
+
+def _factory(settings: Settings) -> sessionmaker[Session]:
+    return sessionmaker(bind=make_engine(settings.resolved_database_url()), expire_on_commit=False)
+
+
+def _keyring(settings: Settings) -> KeyRing:
+    return KeyRing(build_key_provider(settings), cipher=Cipher(settings.cipher))
+
+
+def init(
+    demo: Annotated[
+        bool, typer.Option(help="Create the demo tenant with sample data and an API key.")
+    ] = False,
+) -> None:
+    """Create the data directory, keystore and database schema (idempotent)."""
+    _report_init(bootstrap.initialize(get_settings(), demo=demo))
+
+
+def _report_init(report: bootstrap.InitReport) -> None:
+    settings = get_settings()
+    if report.keystore_created:
+        console.print(f"created keystore {settings.resolved_keystore_path()}")
+        if settings.master_key is None and settings.keystore_passphrase is None:
+            console.print(
+                f"[yellow]master key written to {settings.data_dir / 'master.key'} (0600): fine for a demo; "
+                "in production set GUARDLINE_MASTER_KEY or GUARDLINE_KEYSTORE_PASSPHRASE[/]",
+                highlight=False,
+            )
+    console.print("database schema is up to date")
+    if report.demo_key_file is not None:
+        key = report.demo_key_file.read_text().strip()
+        console.print(
+            f"demo tenant created; its API key (also in {report.demo_key_file}, 0600):\n  {key}",
+            highlight=False,
+        )
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (GUARDLINE_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (GUARDLINE_PORT).")] = None,
+    certfile: Annotated[Path | None, typer.Option(help="TLS certificate (PEM); TLS 1.3 minimum.")] = None,
+    keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
+    proxy: Annotated[
+        str | None, typer.Option(help="Behind a TLS proxy: trust X-Forwarded-* from these addresses.")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+    demo: Annotated[bool, typer.Option(help="On first start, create the demo tenant.")] = False,
+) -> None:
+    """Initialize what is missing, then serve the HTTP API (OpenAPI docs at /docs)."""
+    from guardline.api.server import serve as run_server  # uvicorn only when serving
+
+    settings = get_settings()
+    overrides = {
+        k: v
+        for k, v in {
+            "host": host,
+            "port": port,
+            "tls_certfile": certfile,
+            "tls_keyfile": keyfile,
+            "forwarded_allow_ips": proxy,
+        }.items()
+        if v is not None
+    }
+    settings = settings.model_copy(update=overrides)
+    _report_init(bootstrap.initialize(settings, demo=demo))
+    scheme = "https" if settings.tls_certfile else "http"
+    console.print(
+        f"Guardline on {scheme}://{settings.host}:{settings.port}  (API docs: /docs)", highlight=False
+    )
+    run_server(settings, workers=workers)
+
+
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    migrate.upgrade(get_settings().resolved_database_url())
+    console.print("database schema is up to date")
+
+
+@tenant_app.command("create")
+def tenant_create(slug: str, name: Annotated[str, typer.Option(help="Display name.")]) -> None:
+    settings = get_settings()
+    with _factory(settings).begin() as session:
+        tenant = tenants.create(session=session, keyring=_keyring(settings), slug=slug, name=name)
+        console.print(f"tenant {tenant.slug} {tenant.id}")
+
+
+@tenant_app.command("list")
+def tenant_list() -> None:
+    with _factory(get_settings())() as session:
+        table = Table("slug", "id", "name", "created")
+        for t in session.scalars(select(Tenant).order_by(Tenant.slug)):
+            table.add_row(t.slug, str(t.id), t.name, t.created_at.isoformat(timespec="seconds"))
+        console.print(table)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    scope: Annotated[list[str], typer.Option(help="ingest, read, search, erase; repeat for several.")],
+    expires_days: Annotated[int | None, typer.Option(min=1, help="Expiry in days (none: no expiry).")] = 90,
+) -> None:
+    """Create a key; it is printed once and cannot be shown again."""
+    with _factory(get_settings()).begin() as session:
+        t = tenants.by_slug(session=session, slug=tenant)
+        row, key = apikeys.create(
+            session=session,
+            tenant_id=t.id,
+            name=name,
+            scopes=scope,
+            expires_in=timedelta(days=expires_days) if expires_days else None,
+        )
+        console.print(f"API key {row.prefix} ({', '.join(row.scopes)}); store it now, it is not shown again:")
+        typer.echo(key)
+
+
+@apikey_app.command("list")
+def apikey_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
+    with _factory(get_settings())() as session:
+        t = tenants.by_slug(session=session, slug=tenant)
+        table = Table("prefix", "name", "scopes", "expires", "revoked", "last used", "from")
+        for k in session.scalars(select(ApiKey).where(ApiKey.tenant_id == t.id).order_by(ApiKey.created_at)):
+            table.add_row(
+                k.prefix,
+                k.name,
+                ",".join(k.scopes),
+                k.expires_at.isoformat(timespec="seconds") if k.expires_at else "-",
+                k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "-",
+                k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "-",
+                k.last_used_ip or "-",
+            )
+        console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(prefix: str) -> None:
+    with _factory(get_settings()).begin() as session:
+        apikeys.revoke(session=session, prefix=prefix)
+    console.print(f"revoked {prefix}")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """KEK versions and how many keys each one wraps."""
+    settings = get_settings()
+    keyring = _keyring(settings)
+    with _factory(settings)() as session:
+        counts = dict(
+            session.execute(select(DataKey.kek_version, func.count()).group_by(DataKey.kek_version)).all()
+        )
+        stale = keyring.stale_counts(session=session)
+    provider = keyring.provider
+    table = Table("KEK version", "state", "data keys wrapped")
+    for version in provider.versions():
+        state = "current" if version == provider.current_version() else "active"
+        table.add_row(str(version), state, str(counts.get(version, 0)))
+    console.print(f"provider: {provider.name}; cipher for new data keys: {settings.cipher}")
+    console.print(table)
+    console.print(
+        f"awaiting rewrap: {stale['data_keys']} data keys, {stale['tenant_keys']} tenant index keys"
+    )
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Create a new KEK version; new keys are wrapped with it. Run `keys rewrap` next."""
+    version = _keyring(get_settings()).provider.rotate()
+    console.print(f"KEK version {version} is now current; run `guardline keys rewrap` to move existing keys")
+
+
+@keys_app.command("rewrap")
+def keys_rewrap(batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 500) -> None:
+    """Rewrap every key onto the current KEK version, one committed batch at a time (resumable)."""
+    settings = get_settings()
+    keyring = _keyring(settings)
+    factory = _factory(settings)
+    with factory() as session:
+        total = keyring.stale_counts(session=session)["data_keys"]
+    with Progress(
+        TextColumn("rewrap"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("rewrap", total=total)
+        for done in keyring.rewrap_batches(session_factory=factory, batch_size=batch_size):
+            progress.advance(task, done)
+    with factory() as session:
+        stale = keyring.stale_counts(session=session)
+    console.print(f"done; keys left on old versions: {stale['data_keys'] + stale['tenant_keys']}")
+
+
+@keys_app.command("retire")
+def keys_retire(version: int) -> None:
+    """Destroy an old KEK version. Refused while any key is still wrapped by it."""
+    settings = get_settings()
+    keyring = _keyring(settings)
+    with _factory(settings)() as session:
+        in_use = session.scalar(
+            select(func.count()).select_from(DataKey).where(DataKey.kek_version == version)
+        )
+        tenants_in_use = session.scalar(
+            select(func.count()).select_from(Tenant).where(Tenant.index_key_kek_version == version)
+        )
+    if in_use or tenants_in_use:
+        raise BadInput(
+            f"KEK version {version} still wraps {in_use} data keys and {tenants_in_use} tenant keys; "
+            "run `guardline keys rewrap` first"
+        )
+    keyring.provider.destroy_version(version)
+    console.print(
+        f"KEK version {version} destroyed; backups whose keys it wrapped can no longer be decrypted"
+    )
+
+
+@customers_app.command("erase")
+def customers_erase(
+    customer_id: uuid.UUID, tenant: Annotated[str, typer.Option(help="Tenant slug.")]
+) -> None:
+    """Crypto-shred a customer: destroy their data keys; nothing of theirs can be decrypted afterwards."""
+    settings = get_settings()
+    keyring = _keyring(settings)
+    with _factory(settings).begin() as session:
+        t = tenants.by_slug(session=session, slug=tenant)
+        ctx = service.Context(session=session, keyring=keyring, tenant=t)
+        _, destroyed = service.erase_customer(ctx, customer_id)
+    console.print(f"customer {customer_id} erased; {destroyed} data key(s) destroyed")

@@ -1,0 +1,201 @@
+"""HTTP endpoints of the conversation service: ingest chats and calls, read masked, search, erase."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+
+from guardline.api.deps import require
+from guardline.conversations import service
+from guardline.conversations.classification import Level
+from guardline.conversations.models import Call, Message
+from guardline.conversations.schemas import (
+    CallCreate,
+    CallRead,
+    ConversationRead,
+    EntityRead,
+    ErasureRead,
+    MessageBatchCreate,
+    MessageBatchRead,
+    MessageCreate,
+    MessageRead,
+    RecordingRead,
+    SearchRequest,
+    SearchResult,
+)
+from guardline.errors import BadInput, PayloadTooLarge
+from guardline.identity.apikeys import Scope
+
+router = APIRouter(prefix="/v1", tags=["conversations"])
+
+IngestCtx = Annotated[service.Context, Depends(require(Scope.INGEST))]
+ReadCtx = Annotated[service.Context, Depends(require(Scope.READ))]
+SearchCtx = Annotated[service.Context, Depends(require(Scope.SEARCH))]
+EraseCtx = Annotated[service.Context, Depends(require(Scope.ERASE))]
+
+
+def message_read(m: Message) -> MessageRead:
+    return MessageRead(
+        id=m.id,
+        conversation_id=m.conversation_id,
+        customer_id=m.customer_id,
+        role=m.role,
+        sent_at=m.sent_at,
+        masked_text=m.masked_text,
+        entities=[EntityRead.model_validate(e) for e in m.entities],
+        classification=Level(m.classification).label,
+        retain_until=m.retain_until,
+        start_ms=m.start_ms,
+        end_ms=m.end_ms,
+    )
+
+
+def call_read(call: Call, segments: list[Message]) -> CallRead:
+    info = call.recording_info
+    return CallRead(
+        id=call.id,
+        conversation_id=call.conversation_id,
+        customer_id=call.customer_id,
+        caller_masked=call.caller_masked,
+        hotline=call.hotline,
+        agent=call.agent,
+        started_at=call.started_at,
+        ended_at=call.ended_at,
+        transcript_format=call.transcript_format,
+        classification=Level(call.classification).label,
+        segments=[message_read(m) for m in segments],
+        recording=RecordingRead(
+            format=info["format"],
+            channels=info["channels"],
+            sample_rate=info["sample_rate"],
+            duration_ms=info["duration_ms"],
+            redacted_spans_ms=call.redacted_spans_ms,
+            original_kept=call.recording_original is not None,
+        )
+        if info is not None
+        else None,
+    )
+
+
+@router.post("/messages", status_code=201, summary="Ingest one chat message")
+def post_message(body: MessageCreate, ctx: IngestCtx) -> MessageRead:
+    return message_read(service.ingest_messages(ctx, [body])[0])
+
+
+@router.post("/messages/batch", status_code=201, summary="Ingest chat messages, all or nothing")
+def post_messages(body: MessageBatchCreate, ctx: IngestCtx, request: Request) -> MessageBatchRead:
+    limit = request.app.state.settings.max_batch
+    if len(body.messages) > limit:
+        raise BadInput(f"messages: at most {limit} per batch")
+    return MessageBatchRead(messages=[message_read(m) for m in service.ingest_messages(ctx, body.messages)])
+
+
+_CALL_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/CallCreate"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["metadata"],
+                    "properties": {
+                        "metadata": {"type": "string", "description": "CallCreate as a JSON string"},
+                        "recording": {"type": "string", "format": "binary", "description": "WAV recording"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+async def _call_payload(request: Request) -> tuple[CallCreate, bytes | None]:
+    content_type = request.headers.get("content-type", "")
+    recording: bytes | None = None
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        limit = request.app.state.settings.max_audio_bytes
+        async with request.form(
+            max_files=1, max_fields=2, max_part_size=request.app.state.settings.max_body_bytes
+        ) as form:
+            metadata = form.get("metadata")
+            upload = form.get("recording")
+            if not isinstance(metadata, str):
+                raise BadInput("multipart call: a 'metadata' field with the call as JSON is required")
+            if upload is not None:
+                if isinstance(upload, str):
+                    raise BadInput("multipart call: 'recording' must be a file")
+                recording = await upload.read(limit + 1)
+                if len(recording) > limit:
+                    raise PayloadTooLarge(f"recording larger than {limit} bytes")
+        raw = metadata.encode()
+    elif content_type.startswith("application/json"):
+        raw = await request.body()
+    else:
+        raise BadInput("content type must be application/json, or multipart/form-data with a recording")
+    try:
+        return CallCreate.model_validate_json(raw), recording
+    except ValidationError as exc:
+        raise _validation_error(exc) from None
+
+
+def _validation_error(exc: ValidationError) -> BadInput:
+    first = exc.errors(include_input=False, include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return BadInput(f"{where}: {first['msg']} ({exc.error_count()} problem(s) in all)")
+
+
+@router.post(
+    "/calls", status_code=201, summary="Ingest a call: transcript and optional WAV", openapi_extra=_CALL_BODY
+)
+async def post_call(request: Request, ctx: IngestCtx) -> CallRead:
+    payload, recording = await _call_payload(request)
+    stored = await run_in_threadpool(service.ingest_call, ctx, payload, recording)
+    return call_read(stored.call, stored.segments)
+
+
+@router.get("/conversations/{conversation_id}", summary="A conversation with its masked messages")
+def get_conversation(conversation_id: uuid.UUID, ctx: ReadCtx) -> ConversationRead:
+    conversation, messages = service.get_conversation(ctx, conversation_id)
+    return ConversationRead(
+        id=conversation.id,
+        customer_id=conversation.customer_id,
+        channel=conversation.channel,
+        classification=Level(conversation.classification).label,
+        started_at=conversation.started_at,
+        last_message_at=conversation.last_message_at,
+        messages=[message_read(m) for m in messages],
+    )
+
+
+@router.get("/calls/{call_id}", summary="A call with its masked transcript")
+def get_call(call_id: uuid.UUID, ctx: ReadCtx) -> CallRead:
+    stored = service.get_call(ctx, call_id)
+    return call_read(stored.call, stored.segments)
+
+
+@router.get(
+    "/calls/{call_id}/recording",
+    summary="The redacted recording (WAV)",
+    response_class=Response,
+    responses={200: {"content": {"audio/wav": {}}}},
+)
+def get_recording(call_id: uuid.UUID, ctx: ReadCtx) -> Response:
+    return Response(service.redacted_recording(ctx, call_id), media_type="audio/wav")
+
+
+@router.post("/search", summary="Find customers and conversations by phone, order number or customer ref")
+def post_search(body: SearchRequest, ctx: SearchCtx) -> SearchResult:
+    customers, conversations = service.search(ctx, kind=body.kind, value=body.value)
+    return SearchResult(customers=customers, conversations=conversations)
+
+
+@router.delete("/customers/{customer_id}", summary="Erase a customer (crypto-shred their data key)")
+def delete_customer(customer_id: uuid.UUID, ctx: EraseCtx) -> ErasureRead:
+    customer, destroyed = service.erase_customer(ctx, customer_id)
+    assert customer.erased_at is not None
+    return ErasureRead(customer_id=customer.id, erased_at=customer.erased_at, data_keys_destroyed=destroyed)

@@ -1,0 +1,546 @@
+"""Ingestion and reading of conversations: detect, mask, classify, seal, index, store.
+
+Every value that leaves this module toward the database is either masked text, a sealed blob bound
+to (tenant, table, row, field, key version), a keyed blind index, or metadata without personal data.
+Nothing is committed here: the caller's unit of work commits, so a refused request stores nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from guardline.conversations import audio, transcripts
+from guardline.conversations.classification import RULES, Level, classify
+from guardline.conversations.keyring import DataKeyHandle, KeyRing
+from guardline.conversations.lookups import order_numbers
+from guardline.conversations.models import BlindIndex, Call, Conversation, Customer, Message, Tenant
+from guardline.conversations.schemas import CallCreate, MessageCreate
+from guardline.crypto import blind_index, encode_context, open_, seal
+from guardline.errors import BadInput, Conflict, Gone, NotFound
+from guardline.kit.clock import SYSTEM_CLOCK, Clock
+from guardline.pii import Entity, EntityType, PiiPolicy, anonymize, get_engine
+from guardline.pii.normalize import digits_only
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every operation needs: where it runs and with which keys."""
+
+    session: Session
+    keyring: KeyRing
+    tenant: Tenant
+    encryption: bool = True
+    clock: Clock = SYSTEM_CLOCK
+    audio_redaction: Literal["silence", "tone"] = "silence"
+    keep_original_audio: bool = False
+
+
+def field_context(tenant_id: uuid.UUID, table: str, row_id: uuid.UUID, field: str, dek_version: int) -> bytes:
+    return encode_context(
+        {
+            "tenant": str(tenant_id),
+            "table": table,
+            "id": str(row_id),
+            "field": field,
+            "dek_version": str(dek_version),
+        }
+    )
+
+
+# -- customers and conversations -------------------------------------------------------------------
+
+
+def get_tenant(*, session: Session, tenant_id: uuid.UUID) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("tenant not found")
+    return tenant
+
+
+def _policy(tenant: Tenant) -> PiiPolicy | None:
+    return PiiPolicy.from_mapping(tenant.pii_policy) if tenant.pii_policy else None
+
+
+def _customer(ctx: Context, kind: str, ref: str) -> tuple[Customer, DataKeyHandle | None]:
+    """The customer with this reference, created (with a fresh data key) on first sight."""
+    digest = blind_index(ctx.keyring.index_key(ctx.tenant), kind, ref)
+    query = select(Customer).where(
+        Customer.tenant_id == ctx.tenant.id, Customer.ref_kind == kind, Customer.ref_index == digest
+    )
+    customer = ctx.session.scalars(query).one_or_none()
+    if customer is not None:
+        return customer, None
+    customer = Customer(
+        id=uuid.uuid4(), tenant_id=ctx.tenant.id, ref_kind=kind, ref_index=digest, created_at=ctx.clock.now()
+    )
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(customer)
+            ctx.session.flush()
+    except IntegrityError:  # created by a concurrent request a moment ago
+        return ctx.session.scalars(query).one(), None
+    key = (
+        ctx.keyring.create_data_key(session=ctx.session, customer=customer, clock=ctx.clock)
+        if ctx.encryption
+        else None
+    )
+    return customer, key
+
+
+def _conversation(
+    ctx: Context,
+    customer: Customer,
+    *,
+    channel: str,
+    conversation_id: uuid.UUID | None,
+    ref: str | None,
+    at: datetime,
+) -> Conversation:
+    if conversation_id is not None:
+        conversation = ctx.session.get(Conversation, conversation_id)
+        if conversation is None or conversation.tenant_id != ctx.tenant.id:
+            raise NotFound("conversation_id: no such conversation in this tenant")
+    elif ref is not None:
+        conversation = ctx.session.scalars(
+            select(Conversation).where(
+                Conversation.tenant_id == ctx.tenant.id, Conversation.external_ref == ref
+            )
+        ).one_or_none()
+    else:
+        conversation = None
+    if conversation is not None:
+        if conversation.customer_id != customer.id:
+            raise Conflict(
+                "the conversation belongs to another customer; start a new conversation for this one"
+            )
+        if conversation.channel != channel:
+            raise Conflict(f"the conversation is a {conversation.channel} conversation, not {channel}")
+        return conversation
+    conversation = Conversation(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant.id,
+        customer_id=customer.id,
+        channel=channel,
+        external_ref=ref,
+        classification=int(Level.L1_PUBLIC),
+        started_at=at,
+        last_message_at=at,
+    )
+    ctx.session.add(conversation)
+    ctx.session.flush()  # rows that point at it follow in the same unit of work
+    return conversation
+
+
+# -- messages --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Analyzed:
+    text: str
+    entities: list[Entity]
+    masked: str
+    level: Level
+
+
+def analyze(text: str, lang: str | None, policy: PiiPolicy | None) -> Analyzed:
+    entities = get_engine().analyze(text, lang, policy=policy)
+    level = classify(e.type for e in entities)
+    return Analyzed(text, entities, anonymize(text, entities).text if entities else text, level)
+
+
+def _message(
+    ctx: Context,
+    *,
+    customer: Customer,
+    conversation: Conversation,
+    key: DataKeyHandle | None,
+    role: str,
+    sent_at: datetime,
+    lang: str | None,
+    analyzed: Analyzed,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+) -> Message:
+    row_id = uuid.uuid4()
+    raw_sealed: bytes | None = None
+    if RULES[analyzed.level].encrypt_raw:
+        raw = analyzed.text.encode()
+        if key is None:  # encryption switched off (benchmark only)
+            raw_sealed = raw
+        else:
+            aad = field_context(ctx.tenant.id, "messages", row_id, "text", key.version)
+            raw_sealed = seal(key.key, raw, aad, cipher=key.cipher)
+    message = Message(
+        id=row_id,
+        tenant_id=ctx.tenant.id,
+        conversation_id=conversation.id,
+        customer_id=customer.id,
+        role=role,
+        sent_at=sent_at,
+        lang=lang,
+        masked_text=analyzed.masked,
+        raw_sealed=raw_sealed,
+        dek_version=key.version if key is not None and raw_sealed is not None else None,
+        entities=[e.to_dict() for e in analyzed.entities],
+        classification=int(analyzed.level),
+        retain_until=sent_at + timedelta(days=RULES[analyzed.level].retention_days),
+        start_ms=start_ms,
+        end_ms=end_ms,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(message)
+    conversation.classification = max(conversation.classification, int(analyzed.level))
+    conversation.last_message_at = max(conversation.last_message_at, sent_at)
+    _index(ctx, customer, conversation, message.id, analyzed)
+    return message
+
+
+def _index(
+    ctx: Context, customer: Customer, conversation: Conversation, message_id: uuid.UUID, analyzed: Analyzed
+) -> None:
+    """Blind indexes for the phones and order numbers in a message: search without decryption."""
+    # Spoken and full-width phones index by their digits, like the number typed in a search box.
+    values = [
+        ("phone", digits_only(e.value(analyzed.text)))
+        for e in analyzed.entities
+        if e.type is EntityType.PHONE
+    ]
+    values += [("order", number) for number in order_numbers(analyzed.text)]
+    if not values:
+        return
+    index_key = ctx.keyring.index_key(ctx.tenant)
+    for kind, value in values:
+        try:
+            digest = blind_index(index_key, kind, value)
+        except BadInput:  # a spoken phone the index cannot normalize to digits: nothing to index
+            continue
+        ctx.session.add(
+            BlindIndex(
+                tenant_id=ctx.tenant.id,
+                kind=kind,
+                digest=digest,
+                customer_id=customer.id,
+                conversation_id=conversation.id,
+                message_id=message_id,
+            )
+        )
+
+
+def _data_key(ctx: Context, customer: Customer, created: DataKeyHandle | None) -> DataKeyHandle | None:
+    if not ctx.encryption:
+        return None
+    if customer.erased_at is not None:
+        raise Gone("this customer was erased")
+    return created or ctx.keyring.data_key(session=ctx.session, customer=customer)
+
+
+def ingest_messages(ctx: Context, payloads: Sequence[MessageCreate]) -> list[Message]:
+    """Store messages, all or nothing. Each is analyzed before anything is written."""
+    policy = _policy(ctx.tenant)
+    now = ctx.clock.now()
+    analyzed = [analyze(p.text, p.lang, policy) for p in payloads]
+    stored = []
+    for payload, result in zip(payloads, analyzed, strict=True):
+        customer, created = _customer(ctx, "customer_ref", payload.customer_ref)
+        key = _data_key(ctx, customer, created)
+        sent_at = payload.sent_at or now
+        conversation = _conversation(
+            ctx,
+            customer,
+            channel="chat",
+            conversation_id=payload.conversation_id,
+            ref=payload.conversation_ref,
+            at=sent_at,
+        )
+        stored.append(
+            _message(
+                ctx,
+                customer=customer,
+                conversation=conversation,
+                key=key,
+                role=payload.role,
+                sent_at=sent_at,
+                lang=payload.lang,
+                analyzed=result,
+            )
+        )
+    ctx.session.flush()
+    return stored
+
+
+# -- calls -----------------------------------------------------------------------------------------
+
+
+def _caller_digits(number: str) -> str:
+    digits = digits_only(number)
+    if not digits.isdigit() or not 5 <= len(digits) <= 20:
+        raise BadInput("caller_number: must be a telephone number of 5-20 digits")
+    return digits
+
+
+def _mask_phone(number: str) -> str:
+    return anonymize(number, [Entity(0, len(number), EntityType.PHONE, 1.0)]).text
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCall:
+    call: Call
+    segments: list[Message]
+
+
+def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = None) -> StoredCall:
+    if payload.ended_at < payload.started_at:
+        raise BadInput("ended_at: must not be before started_at")
+    caller = _caller_digits(payload.caller_number)
+    transcript = transcripts.parse_transcript(payload.transcript, format=payload.transcript_format)
+    info = audio.inspect_wav(recording) if recording is not None else None
+    policy = _policy(ctx.tenant)
+    speakers = payload.speakers or {}
+
+    analyzed = [analyze(segment.text, payload.lang, policy) for segment in transcript.segments]
+    spans: list[tuple[int, int]] = []
+    for segment, result in zip(transcript.segments, analyzed, strict=True):
+        if result.entities:
+            spans += transcripts.pii_time_spans(segment, [(e.start, e.end) for e in result.entities])
+    spans = _merge(spans)
+
+    if payload.customer_ref is not None:
+        customer, created = _customer(ctx, "customer_ref", payload.customer_ref)
+    else:
+        customer, created = _customer(ctx, "phone", caller)
+    key = _data_key(ctx, customer, created)
+    conversation = _conversation(
+        ctx, customer, channel="call", conversation_id=None, ref=payload.call_ref, at=payload.started_at
+    )
+    if (
+        ctx.session.scalars(select(Call.id).where(Call.conversation_id == conversation.id)).first()
+        is not None
+    ):
+        raise Conflict("call_ref: this call was already stored")
+    call_id = uuid.uuid4()
+
+    def sealed(field: str, data: bytes) -> bytes:
+        if key is None:
+            return data
+        return seal(
+            key.key,
+            data,
+            field_context(ctx.tenant.id, "calls", call_id, field, key.version),
+            cipher=key.cipher,
+        )
+
+    level = max([Level.L3_PERSONAL, *(a.level for a in analyzed)])  # a caller number is personal
+    redacted = original = None
+    if recording is not None:
+        redacted = sealed("recording_redacted", audio.redact_wav(recording, spans, mode=ctx.audio_redaction))
+        if ctx.keep_original_audio:
+            original = sealed("recording_original", recording)
+    call = Call(
+        id=call_id,
+        tenant_id=ctx.tenant.id,
+        conversation_id=conversation.id,
+        customer_id=customer.id,
+        caller_sealed=sealed("caller_number", caller.encode()),
+        caller_masked=_mask_phone(caller),
+        hotline=payload.hotline,
+        agent=payload.agent,
+        started_at=payload.started_at,
+        ended_at=payload.ended_at,
+        transcript_format=transcript.format,
+        dek_version=key.version if key is not None else 0,
+        recording_redacted=redacted,
+        recording_original=original,
+        recording_info=_info_dict(info) if info is not None else None,
+        redacted_spans_ms=[[a, b] for a, b in spans] if recording is not None else [],
+        classification=int(level),
+        retain_until=payload.started_at + timedelta(days=RULES[level].retention_days),
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(call)
+    conversation.classification = max(conversation.classification, int(level))
+    index_key = ctx.keyring.index_key(ctx.tenant)
+    ctx.session.add(
+        BlindIndex(
+            tenant_id=ctx.tenant.id,
+            kind="phone",
+            digest=blind_index(index_key, "phone", caller),
+            customer_id=customer.id,
+            conversation_id=conversation.id,
+        )
+    )
+    segments = [
+        _message(
+            ctx,
+            customer=customer,
+            conversation=conversation,
+            key=key,
+            role=speakers.get(segment.speaker or "", _default_role(segment.speaker)),
+            sent_at=payload.started_at + timedelta(milliseconds=segment.start_ms),
+            lang=payload.lang,
+            analyzed=result,
+            start_ms=segment.start_ms,
+            end_ms=segment.end_ms,
+        )
+        for segment, result in zip(transcript.segments, analyzed, strict=True)
+    ]
+    ctx.session.flush()
+    return StoredCall(call, segments)
+
+
+def _default_role(speaker: str | None) -> str:
+    return speaker if speaker in ("customer", "agent", "bot") else "unknown"
+
+
+def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _info_dict(info: audio.AudioInfo) -> dict[str, Any]:
+    return {
+        "format": info.format,
+        "channels": info.channels,
+        "sample_rate": info.sample_rate,
+        "bits_per_sample": info.bits_per_sample,
+        "duration_ms": info.duration_ms,
+    }
+
+
+# -- reads -----------------------------------------------------------------------------------------
+
+
+def get_conversation(ctx: Context, conversation_id: uuid.UUID) -> tuple[Conversation, list[Message]]:
+    conversation = ctx.session.get(Conversation, conversation_id)
+    if conversation is None or conversation.tenant_id != ctx.tenant.id:
+        raise NotFound("no such conversation in this tenant")
+    messages = ctx.session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation.id)
+        .order_by(Message.sent_at, Message.created_at)
+    ).all()
+    return conversation, list(messages)
+
+
+def get_call(ctx: Context, call_id: uuid.UUID) -> StoredCall:
+    call = ctx.session.get(Call, call_id)
+    if call is None or call.tenant_id != ctx.tenant.id:
+        raise NotFound("no such call in this tenant")
+    _, messages = get_conversation(ctx, call.conversation_id)
+    return StoredCall(call, messages)
+
+
+def _customer_of(ctx: Context, customer_id: uuid.UUID) -> Customer:
+    customer = ctx.session.get(Customer, customer_id)
+    if customer is None or customer.tenant_id != ctx.tenant.id:
+        raise NotFound("no such customer in this tenant")
+    if customer.erased_at is not None:
+        raise Gone("this customer was erased; their data no longer exists")
+    return customer
+
+
+def redacted_recording(ctx: Context, call_id: uuid.UUID) -> bytes:
+    call = get_call(ctx, call_id).call
+    if call.recording_redacted is None:
+        customer = ctx.session.get(Customer, call.customer_id)
+        if customer is not None and customer.erased_at is not None:
+            raise Gone("this customer was erased; their recordings no longer exist")
+        raise NotFound("this call has no recording")
+    return _open_call_field(ctx, call, "recording_redacted", call.recording_redacted)
+
+
+def _open_call_field(ctx: Context, call: Call, field: str, blob: bytes) -> bytes:
+    customer = _customer_of(ctx, call.customer_id)
+    if not ctx.encryption and call.dek_version == 0:
+        return blob
+    key = ctx.keyring.data_key(session=ctx.session, customer=customer, version=call.dek_version)
+    return open_(key.key, blob, field_context(ctx.tenant.id, "calls", call.id, field, key.version))
+
+
+def reveal_message(ctx: Context, message_id: uuid.UUID) -> str:
+    """The raw text of one message. Only for code paths that already checked an unmask grant."""
+    message = ctx.session.get(Message, message_id)
+    if message is None or message.tenant_id != ctx.tenant.id:
+        raise NotFound("no such message in this tenant")
+    if message.raw_sealed is None:
+        return message.masked_text  # L1: public content is stored as is
+    customer = _customer_of(ctx, message.customer_id)
+    if message.dek_version is None:
+        return message.raw_sealed.decode()
+    key = ctx.keyring.data_key(session=ctx.session, customer=customer, version=message.dek_version)
+    aad = field_context(ctx.tenant.id, "messages", message.id, "text", key.version)
+    return open_(key.key, message.raw_sealed, aad).decode()
+
+
+def reveal_caller(ctx: Context, call_id: uuid.UUID) -> str:
+    call = get_call(ctx, call_id).call
+    return _open_call_field(ctx, call, "caller_number", call.caller_sealed).decode()
+
+
+def search(ctx: Context, *, kind: str, value: str) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Customers and conversations whose messages hold this phone or order number (or the customer ref)."""
+    index_key = ctx.keyring.index_key(ctx.tenant)
+    if kind == "customer_ref":
+        digest = blind_index(index_key, "customer_ref", value)
+        rows = ctx.session.scalars(
+            select(Customer.id).where(
+                Customer.tenant_id == ctx.tenant.id,
+                Customer.ref_kind == "customer_ref",
+                Customer.ref_index == digest,
+                Customer.erased_at.is_(None),
+            )
+        ).all()
+        customers = list(rows)
+        conversations = ctx.session.scalars(
+            select(Conversation.id)
+            .where(Conversation.customer_id.in_(customers))
+            .order_by(Conversation.started_at)
+        ).all()
+        return customers, list(conversations)
+    digest = blind_index(index_key, kind, value)
+    hits = ctx.session.execute(
+        select(BlindIndex.customer_id, BlindIndex.conversation_id).where(
+            BlindIndex.tenant_id == ctx.tenant.id, BlindIndex.kind == kind, BlindIndex.digest == digest
+        )
+    ).all()
+    return list(dict.fromkeys(h[0] for h in hits)), list(dict.fromkeys(h[1] for h in hits))
+
+
+# -- erasure ---------------------------------------------------------------------------------------
+
+
+def erase_customer(ctx: Context, customer_id: uuid.UUID) -> tuple[Customer, int]:
+    """Crypto-shred: destroy the customer's data keys, then drop what is readable without them.
+
+    The sealed rows stay behind as unreadable noise; copies in backups taken before the erasure hold
+    the wrapped keys, which stop opening once the KEK version that wrapped them is retired
+    (`guardline keys rotate`, `rewrap`, `retire`).
+    """
+    customer = _customer_of(ctx, customer_id)
+    destroyed = ctx.keyring.shred(session=ctx.session, customer_id=customer.id)
+    now = ctx.clock.now()
+    customer.erased_at = now
+    customer.ref_index = uuid.uuid4().bytes  # unlinkable: the same ref later becomes a new customer
+    ctx.session.execute(
+        update(Message).where(Message.customer_id == customer.id).values(masked_text="", entities=[])
+    )
+    ctx.session.execute(
+        update(Call)
+        .where(Call.customer_id == customer.id)
+        .values(recording_redacted=None, recording_original=None, caller_masked="")
+    )
+    ctx.session.query(BlindIndex).filter(BlindIndex.customer_id == customer.id).delete()
+    ctx.session.flush()
+    return customer, destroyed
