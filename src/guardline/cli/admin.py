@@ -62,6 +62,9 @@ def _report_init(report: bootstrap.InitReport) -> None:
                 highlight=False,
             )
     console.print("database schema is up to date")
+    demo_key = settings.data_dir / "demo-api-key"
+    if report.demo_key_file is None and demo_key.exists():
+        console.print(f"demo tenant's API key: {demo_key}", highlight=False)
     if report.demo_key_file is not None:
         key = report.demo_key_file.read_text().strip()
         console.print(

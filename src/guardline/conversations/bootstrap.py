@@ -44,7 +44,8 @@ def _write_secret(path: Path, text: str) -> None:
 
 def initialize(settings: Settings, *, demo: bool) -> InitReport:
     """Idempotent: creates only what is missing."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.data_dir.exists():
+        settings.data_dir.mkdir(parents=True, mode=0o700)  # database, keystore: owner only
     created = False
     if settings.key_provider == "local":
         _, created = init_local_keystore(settings)

@@ -95,7 +95,8 @@ def build_key_provider(settings: Settings) -> KeyProvider:
 
 def init_local_keystore(settings: Settings) -> tuple[LocalKeystore, bool]:
     """Open the local keystore, creating it (and a demo master.key if no secret is configured)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.data_dir.exists():
+        settings.data_dir.mkdir(parents=True, mode=0o700)
     path = settings.resolved_keystore_path()
     master, passphrase = _local_secret(settings)
     if path.exists():

@@ -1,23 +1,20 @@
 """Database engine and sessions: SQLite (WAL) by default, PostgreSQL via psycopg 3, one code path.
 
-A service never commits: the caller's unit of work (`session_scope`, or the HTTP request's session
-dependency) commits on success and rolls back on any error, so a refused request stores nothing.
+A service never commits: the caller's unit of work (the HTTP request's session dependency, a CLI
+command's ``sessionmaker.begin()``) commits on success and rolls back on any error, so a refused
+request stores nothing.
 """
 
 from __future__ import annotations
 
-import functools
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase
 
-from guardline.config import get_settings
 from guardline.errors import ConfigurationError
 
 NAMING = {
@@ -89,30 +86,3 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     raise ConfigurationError(
         "GUARDLINE_DATABASE_URL must start with sqlite:// or postgresql:// (postgresql+psycopg://)"
     )
-
-
-@functools.cache
-def get_engine() -> Engine:
-    settings = get_settings()
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.resolved_database_url())
-
-
-@functools.cache
-def get_sessionmaker() -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
-
-
-@contextmanager
-def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
-    session = (factory or get_sessionmaker())()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
