@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +34,7 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+SOFTHSM_MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 POSTGRES_URL = os.environ.get(
     "GUARDLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -111,3 +114,28 @@ def app_settings(tmp_path: Path) -> Settings:
         master_key=base64.b64encode(secrets.token_bytes(32)).decode(),  # type: ignore[arg-type]
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> str:
+    util = shutil.which("softhsm2-util")
+    if util is None or not SOFTHSM_MODULE.exists():
+        if os.environ.get("CI"):
+            pytest.fail("SoftHSM2 is required in CI: `make test` installs the softhsm2 package")
+        pytest.skip("SoftHSM2 not installed (apt-get install softhsm2)")
+    directory = tmp_path_factory.mktemp("softhsm")
+    (directory / "tokens").mkdir()
+    conf = directory / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n"
+    )
+    # SoftHSM2 reads its configuration when the module is first loaded in this process (this
+    # session-scoped fixture runs before any test loads it): every token made here lives in tmp.
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    label = f"gl-{secrets.token_hex(4)}"
+    subprocess.run(
+        [util, "--init-token", "--free", "--label", label, "--pin", "1234", "--so-pin", "5678"],
+        check=True,
+        capture_output=True,
+    )
+    return label

@@ -18,6 +18,7 @@ from guardline.crypto import Cipher, LocalKeystore
 from guardline.errors import KeyUnavailable
 from guardline.kit import migrate
 from guardline.kit.db import make_engine
+from tests.conftest import SOFTHSM_MODULE
 from tests.factories import checkpoint, create_context, create_tenant
 
 
@@ -73,6 +74,29 @@ def test_rotate_and_rewrap_moves_every_key(
         assert messages[0]
         _conversation, rows = service.get_conversation(ctx, messages[1][0])
         assert service.reveal_message(ctx, rows[0].id) == payloads[3].text
+
+
+def test_service_on_a_pkcs11_token(session_factory: sessionmaker[Session], softhsm_token: str) -> None:
+    """The whole path -- ingest, read, rotate, rewrap, retire -- with KEKs inside SoftHSM2."""
+    from guardline.crypto.pkcs11 import Pkcs11Provider
+
+    provider = Pkcs11Provider(
+        module=SOFTHSM_MODULE, token_label=softhsm_token, pin="1234", key_label=f"svc-{secrets.token_hex(3)}"
+    )
+    keyring = KeyRing(provider, cipher=Cipher.SM4_GCM)
+    tenant, payloads = seed(session_factory, keyring, 5)
+    provider.rotate()
+    assert list(keyring.rewrap_batches(session_factory=session_factory)) == [5]
+    provider.destroy_version(1)
+    keyring.forget()
+    with session_factory() as session:
+        assert kek_versions(session) == {2: 5}
+        assert set(session.scalars(select(DataKey.provider))) == {"pkcs11"}
+        assert set(session.scalars(select(DataKey.cipher))) == {"SM4-GCM"}
+        ctx = create_context(session, keyring, session.get(Tenant, tenant.id))  # type: ignore[arg-type]
+        _, conversations = service.search(ctx, kind="customer_ref", value="c4")
+        _, rows = service.get_conversation(ctx, conversations[0])
+        assert service.reveal_message(ctx, rows[0].id) == payloads[4].text
 
 
 def test_rewrap_resumes_after_interruption(

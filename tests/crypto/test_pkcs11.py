@@ -2,53 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from guardline.crypto.pkcs11 import Pkcs11Provider
 from guardline.crypto.providers import WrappedKey
 from guardline.errors import BadInput, DecryptionFailed, KeyUnavailable
+from tests.conftest import SOFTHSM_MODULE as MODULE
 
-MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 CTX = {"tenant": "t1", "customer": "c1"}
 
 
-@pytest.fixture(scope="module")
-def token(tmp_path_factory: pytest.TempPathFactory) -> str:
-    util = shutil.which("softhsm2-util")
-    if util is None or not MODULE.exists():
-        if os.environ.get("CI"):
-            pytest.fail("SoftHSM2 is required in CI: `make test` installs the softhsm2 package")
-        pytest.skip("SoftHSM2 not installed (apt-get install softhsm2)")
-    directory = tmp_path_factory.mktemp("softhsm")
-    (directory / "tokens").mkdir()
-    conf = directory / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n"
-    )
-    # SoftHSM2 reads its configuration when the module is first loaded in this process; every token
-    # made by these tests lives in this one directory.
-    os.environ.setdefault("SOFTHSM2_CONF", str(conf))
-    conf_used = Path(os.environ["SOFTHSM2_CONF"])
-    label = f"gl-{secrets.token_hex(4)}"
-    subprocess.run(
-        [util, "--init-token", "--free", "--label", label, "--pin", "1234", "--so-pin", "5678"],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "SOFTHSM2_CONF": str(conf_used)},
-    )
-    return label
-
-
 @pytest.fixture
-def provider(token: str) -> Pkcs11Provider:
+def provider(softhsm_token: str) -> Pkcs11Provider:
     return Pkcs11Provider(
-        module=MODULE, token_label=token, pin="1234", key_label=f"kek-{secrets.token_hex(3)}"
+        module=MODULE, token_label=softhsm_token, pin="1234", key_label=f"kek-{secrets.token_hex(3)}"
     )
 
 
@@ -77,7 +46,7 @@ def test_keys_are_sensitive_and_not_extractable(provider: Pkcs11Provider) -> Non
     assert provider.key_attributes(1) == {"sensitive": True, "extractable": False}
 
 
-def test_rotate_and_destroy(provider: Pkcs11Provider, token: str) -> None:
+def test_rotate_and_destroy(provider: Pkcs11Provider, softhsm_token: str) -> None:
     old = provider.wrap(b"a" * 32, CTX)
     assert provider.rotate() == 2
     assert provider.versions() == [1, 2]
@@ -90,14 +59,16 @@ def test_rotate_and_destroy(provider: Pkcs11Provider, token: str) -> None:
         provider.unwrap(old, CTX)
     assert provider.unwrap(new, CTX) == b"b" * 32
     # A second process (here: a second session) sees the same keys.
-    other = Pkcs11Provider(module=MODULE, token_label=token, pin="1234", key_label=provider._key_label)
+    other = Pkcs11Provider(
+        module=MODULE, token_label=softhsm_token, pin="1234", key_label=provider._key_label
+    )
     assert other.versions() == [2]
     assert other.unwrap(new, CTX) == b"b" * 32
 
 
-def test_wrong_pin_and_unknown_token(token: str) -> None:
+def test_wrong_pin_and_unknown_token(softhsm_token: str) -> None:
     with pytest.raises(KeyUnavailable, match="PIN") as info:
-        Pkcs11Provider(module=MODULE, token_label=token, pin="0000")
+        Pkcs11Provider(module=MODULE, token_label=softhsm_token, pin="0000")
     assert "0000" not in str(info.value)
     with pytest.raises(KeyUnavailable, match="no PKCS#11 token"):
         Pkcs11Provider(module=MODULE, token_label="no-such-token", pin="1234")

@@ -230,6 +230,8 @@ def keys_retire(version: int) -> None:
     """Destroy an old KEK version. Refused while any key is still wrapped by it."""
     settings = get_settings()
     keyring = _keyring(settings)
+    if version == keyring.provider.current_version():
+        raise BadInput(f"KEK version {version} is current; rotate first, then retire the old one")
     with _factory(settings)() as session:
         in_use = session.scalar(
             select(func.count()).select_from(DataKey).where(DataKey.kek_version == version)
