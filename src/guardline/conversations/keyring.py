@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from guardline.conversations.models import Customer, DataKey, Tenant
-from guardline.crypto import Cipher, KeyProvider, WrappedKey, new_data_key
+from guardline.crypto import Cipher, KeyProvider, WrappedKey, forget_keys, new_data_key
 from guardline.errors import KeyUnavailable
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
 
@@ -71,6 +71,7 @@ class KeyRing:
     def forget(self) -> None:
         with self._lock:
             self._cache.clear()
+        forget_keys()
 
     # -- tenant blind-index keys ---------------------------------------------------------------
     def new_index_key(self, tenant_id: uuid.UUID) -> WrappedKey:
@@ -110,17 +111,16 @@ class KeyRing:
         """The customer's key (the newest version unless one is named). Missing = shredded."""
         query = select(DataKey).where(DataKey.customer_id == customer.id)
         query = query.where(DataKey.version == version) if version else query.order_by(DataKey.version.desc())
-        row = session.scalars(query.limit(1)).first()
+        return self.open_row(session.scalars(query.limit(1)).first())
+
+    def open_row(self, row: DataKey | None) -> DataKeyHandle:
+        """Unwrap a data-key row already read from the database (None: the key was destroyed)."""
         if row is None:
             raise KeyUnavailable(
                 "this customer's data key was destroyed (erased): their data cannot be decrypted"
             )
-        key = self._unwrap(
-            row.provider,
-            row.kek_version,
-            row.wrapped,
-            _dek_context(row.tenant_id, row.customer_id, row.version),
-        )
+        context = _dek_context(row.tenant_id, row.customer_id, row.version)
+        key = self._unwrap(row.provider, row.kek_version, row.wrapped, context)
         return DataKeyHandle(row.version, Cipher(row.cipher), key)
 
     def shred(self, *, session: Session, customer_id: uuid.UUID) -> int:

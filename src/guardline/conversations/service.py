@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from guardline.conversations import audio, transcripts
 from guardline.conversations.classification import RULES, Level, classify
 from guardline.conversations.keyring import DataKeyHandle, KeyRing
 from guardline.conversations.lookups import order_numbers
-from guardline.conversations.models import BlindIndex, Call, Conversation, Customer, Message, Tenant
+from guardline.conversations.models import BlindIndex, Call, Conversation, Customer, DataKey, Message, Tenant
 from guardline.conversations.schemas import CallCreate, MessageCreate
 from guardline.crypto import blind_index, encode_context, open_, seal
 from guardline.errors import BadInput, Conflict, Gone, NotFound
@@ -69,15 +69,34 @@ def _policy(tenant: Tenant) -> PiiPolicy | None:
     return PiiPolicy.from_mapping(tenant.pii_policy) if tenant.pii_policy else None
 
 
-def _customer(ctx: Context, kind: str, ref: str) -> tuple[Customer, DataKeyHandle | None]:
-    """The customer with this reference, created (with a fresh data key) on first sight."""
-    digest = blind_index(ctx.keyring.index_key(ctx.tenant), kind, ref)
-    query = select(Customer).where(
-        Customer.tenant_id == ctx.tenant.id, Customer.ref_kind == kind, Customer.ref_index == digest
+# Built once: the hot path only binds values (building a statement costs more than running it).
+_CUSTOMER_WITH_KEY = (
+    select(Customer, DataKey)
+    .outerjoin(DataKey, DataKey.customer_id == Customer.id)
+    .where(
+        Customer.tenant_id == bindparam("tenant_id"),
+        Customer.ref_kind == bindparam("kind"),
+        Customer.ref_index == bindparam("digest"),
     )
-    customer = ctx.session.scalars(query).one_or_none()
-    if customer is not None:
-        return customer, None
+    .order_by(DataKey.version.desc())
+    .limit(1)
+)
+_CONVERSATION_BY_REF = select(Conversation).where(
+    Conversation.tenant_id == bindparam("tenant_id"), Conversation.external_ref == bindparam("ref")
+)
+
+
+def _customer(ctx: Context, kind: str, ref: str) -> tuple[Customer, DataKeyHandle | None]:
+    """The customer with this reference and their current data key, created on first sight.
+
+    One query reads the customer and the wrapped key together; the key is unwrapped from the
+    keyring's cache, which is keyed by the wrapped bytes, so a key shredded elsewhere is never used.
+    """
+    digest = blind_index(ctx.keyring.index_key(ctx.tenant), kind, ref)
+    params = {"tenant_id": ctx.tenant.id, "kind": kind, "digest": digest}
+    row = ctx.session.execute(_CUSTOMER_WITH_KEY, params).first()
+    if row is not None:
+        return row[0], (ctx.keyring.open_row(row[1]) if ctx.encryption else None)
     customer = Customer(
         id=uuid.uuid4(), tenant_id=ctx.tenant.id, ref_kind=kind, ref_index=digest, created_at=ctx.clock.now()
     )
@@ -86,13 +105,11 @@ def _customer(ctx: Context, kind: str, ref: str) -> tuple[Customer, DataKeyHandl
             ctx.session.add(customer)
             ctx.session.flush()
     except IntegrityError:  # created by a concurrent request a moment ago
-        return ctx.session.scalars(query).one(), None
-    key = (
-        ctx.keyring.create_data_key(session=ctx.session, customer=customer, clock=ctx.clock)
-        if ctx.encryption
-        else None
-    )
-    return customer, key
+        row = ctx.session.execute(_CUSTOMER_WITH_KEY, params).one()
+        return row[0], (ctx.keyring.open_row(row[1]) if ctx.encryption else None)
+    if not ctx.encryption:
+        return customer, None
+    return customer, ctx.keyring.create_data_key(session=ctx.session, customer=customer, clock=ctx.clock)
 
 
 def _conversation(
@@ -234,14 +251,6 @@ def _index(
         )
 
 
-def _data_key(ctx: Context, customer: Customer, created: DataKeyHandle | None) -> DataKeyHandle | None:
-    if not ctx.encryption:
-        return None
-    if customer.erased_at is not None:
-        raise Gone("this customer was erased")
-    return created or ctx.keyring.data_key(session=ctx.session, customer=customer)
-
-
 def ingest_messages(ctx: Context, payloads: Sequence[MessageCreate]) -> list[Message]:
     """Store messages, all or nothing. Each is analyzed before anything is written."""
     policy = _policy(ctx.tenant)
@@ -249,8 +258,7 @@ def ingest_messages(ctx: Context, payloads: Sequence[MessageCreate]) -> list[Mes
     analyzed = [analyze(p.text, p.lang, policy) for p in payloads]
     stored = []
     for payload, result in zip(payloads, analyzed, strict=True):
-        customer, created = _customer(ctx, "customer_ref", payload.customer_ref)
-        key = _data_key(ctx, customer, created)
+        customer, key = _customer(ctx, "customer_ref", payload.customer_ref)
         sent_at = payload.sent_at or now
         conversation = _conversation(
             ctx,
@@ -313,10 +321,9 @@ def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = Non
     spans = _merge(spans)
 
     if payload.customer_ref is not None:
-        customer, created = _customer(ctx, "customer_ref", payload.customer_ref)
+        customer, key = _customer(ctx, "customer_ref", payload.customer_ref)
     else:
-        customer, created = _customer(ctx, "phone", caller)
-    key = _data_key(ctx, customer, created)
+        customer, key = _customer(ctx, "phone", caller)
     conversation = _conversation(
         ctx, customer, channel="call", conversation_id=None, ref=payload.call_ref, at=payload.started_at
     )
