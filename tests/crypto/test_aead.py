@@ -101,3 +101,34 @@ def test_context_encoding_is_unambiguous() -> None:
     assert encode_context({"a": "bc"}) != encode_context({"ab": "c"})
     assert encode_context({"a": "1", "b": "2"}) == encode_context({"b": "2", "a": "1"})
     assert encode_context({"a": "1"}) != encode_context({"a": "1", "b": ""})
+
+
+def test_ciphertext_swapped_between_rows_fails() -> None:
+    key = new_data_key(Cipher.AES_256_GCM)
+    rows = [{"tenant": "t1", "record": str(i), "field": "text"} for i in (1, 2)]
+    sealed = [seal(key, b"row secret", encode_context(row), cipher=Cipher.AES_256_GCM) for row in rows]
+    assert open_(key, sealed[0], encode_context(rows[0])) == b"row secret"
+    with pytest.raises(DecryptionFailed):
+        open_(key, sealed[0], encode_context(rows[1]))
+    with pytest.raises(DecryptionFailed):
+        open_(key, sealed[1], encode_context({**rows[1], "tenant": "t2"}))
+
+
+def test_cipher_given_as_its_settings_string() -> None:
+    key = new_data_key(Cipher.SM4_GCM)
+    sealed = seal(key, b"x", b"", cipher="SM4-GCM")  # type: ignore[arg-type]
+    assert sealed[1] == 2
+    assert open_(key, sealed, b"") == b"x"
+
+
+def test_wrong_key_length_is_refused_when_sealing() -> None:
+    with pytest.raises(ValueError, match="16-byte"):
+        seal(b"k" * 32, b"x", b"", cipher=Cipher.SM4_GCM)
+
+
+contexts = st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=4)
+
+
+@given(a=contexts, b=contexts)
+def test_context_encoding_is_injective(a: dict[str, str], b: dict[str, str]) -> None:
+    assert (encode_context(a) == encode_context(b)) == (a == b)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -156,7 +156,8 @@ def apikey_create(
 def apikey_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
     with _factory(get_settings())() as session:
         t = tenants.by_slug(session=session, slug=tenant)
-        table = Table("prefix", "name", "scopes", "expires", "revoked", "last used", "from")
+        prefix = Column("prefix", no_wrap=True, min_width=12)
+        table = Table(prefix, "name", "scopes", "expires", "revoked", "last used", "from")
         for k in session.scalars(select(ApiKey).where(ApiKey.tenant_id == t.id).order_by(ApiKey.created_at)):
             table.add_row(
                 k.prefix,

@@ -57,6 +57,7 @@ def _sm4_open(key: bytes, nonce: bytes, data: bytes, aad: bytes) -> bytes:
 
 def seal(key: bytes, plaintext: bytes, aad: bytes, *, cipher: Cipher) -> bytes:
     """``format | cipher | nonce | ciphertext+tag``; the two header bytes are authenticated with ``aad``."""
+    cipher = Cipher(cipher)  # a plain "SM4-GCM" from settings must not fall through to the wrong branch
     if len(key) != _KEY_LEN[cipher]:
         raise ValueError(f"{cipher.value} needs a {_KEY_LEN[cipher]}-byte key")
     header = bytes((FORMAT, _IDS[cipher]))

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import copy
+import fcntl
 import json
 import os
 import secrets
 import stat
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,7 +61,16 @@ def _derive(passphrase: str, kdf: Mapping[str, Any]) -> bytes:
     )
 
 
-def _write_atomic(path: Path, data: dict[str, Any]) -> None:
+def _fsync_dir(directory: Path) -> None:
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _write_atomic(path: Path, data: dict[str, Any], *, exclusive: bool = False) -> None:
+    """Temp file (0600) in the same directory, fsync, then rename over ``path`` (or link: never overwrite)."""
     fd, tmp = tempfile.mkstemp(prefix=".keystore-", dir=path.parent)
     try:
         os.fchmod(fd, 0o600)
@@ -66,15 +78,48 @@ def _write_atomic(path: Path, data: dict[str, Any]) -> None:
             json.dump(data, handle, indent=1)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        if exclusive:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise Conflict(f"keystore {path} already exists; it is never overwritten") from None
+            Path(tmp).unlink()
+        else:
+            os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Exclusive across processes (`guardline keys rotate` next to a running server).
+
+    Every write replaces the file, so lock the inode the path names and retry if a writer replaced it
+    while we waited.
+    """
+    while True:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                yield
+                return
+        finally:
+            os.close(fd)  # closing releases the lock
+
+
+def _new_entry(master: bytes, version: int) -> tuple[dict[str, Any], bytes]:
+    kek = secrets.token_bytes(32)
+    context = encode_context({"purpose": "kek", "version": str(version)})
+    entry = {
+        "version": version,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "state": "active",
+        "sealed": _b64(seal(master, kek, context, cipher=Cipher.AES_256_GCM)),
+    }
+    return entry, kek
 
 
 class LocalKeystore:
@@ -87,7 +132,7 @@ class LocalKeystore:
         self._keks: dict[int, bytes] = {}
         self._lock = threading.RLock()
         self._stamp = self._file_stamp()
-        self._load_keks()
+        self._keks = self._open_keks(data)
 
     # -- construction --------------------------------------------------------------------------
     @staticmethod
@@ -117,12 +162,11 @@ class LocalKeystore:
             raise Conflict(f"keystore {path} already exists; it is never overwritten")
         master, kdf = cls._master_from(master_key, passphrase, None)
         check = seal(master, _CHECK, encode_context({"purpose": "check"}), cipher=Cipher.AES_256_GCM)
-        data: dict[str, Any] = {"format": FORMAT, "kdf": kdf, "check": _b64(check), "keks": []}
+        entry, _ = _new_entry(master, 1)
+        data: dict[str, Any] = {"format": FORMAT, "kdf": kdf, "check": _b64(check), "keks": [entry]}
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path, master, data)
-        store._add_version(data)
-        _write_atomic(path, data)
-        return store
+        _write_atomic(path, data, exclusive=True)
+        return cls(path, master, data)
 
     @classmethod
     def open(
@@ -144,54 +188,49 @@ class LocalKeystore:
             raise ConfigurationError(f"keystore {path} has an unknown format version")
         if kdf.get("name") == "raw" and master_key is None:
             raise ConfigurationError("this keystore was created with a master key (GUARDLINE_MASTER_KEY)")
+        if kdf.get("name") == "scrypt" and passphrase is None:
+            raise ConfigurationError(
+                "this keystore was created with a passphrase (GUARDLINE_KEYSTORE_PASSPHRASE)"
+            )
         master, _ = cls._master_from(master_key, passphrase, kdf if passphrase is not None else None)
         try:
             open_(master, check, encode_context({"purpose": "check"}))
         except DecryptionFailed:
             raise ConfigurationError("the master key or passphrase does not open this keystore") from None
-        return cls(path, master, data)
+        try:
+            return cls(path, master, data)
+        except (DecryptionFailed, ValueError, KeyError, TypeError):
+            raise ConfigurationError(f"keystore {path} is damaged: a KEK entry does not open") from None
 
-    def _file_stamp(self) -> tuple[int, int] | None:
+    def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
             st = self._path.stat()
         except FileNotFoundError:
             return None
-        return st.st_mtime_ns, st.st_ino
+        return st.st_mtime_ns, st.st_ino, st.st_size
+
+    def _reload(self) -> None:
+        with self._lock, self._path.open(encoding="utf-8") as handle:
+            st = os.fstat(handle.fileno())
+            data = json.load(handle)
+            self._keks = self._open_keks(data)
+            self._data = data
+            self._stamp = (st.st_mtime_ns, st.st_ino, st.st_size)
 
     def _refresh(self) -> None:
-        """Pick up a rotation or retirement done by another process (`guardline keys ...`)."""
+        """Pick up a rotation or destruction done by another process (`guardline keys ...`)."""
         stamp = self._file_stamp()
-        if stamp == self._stamp or stamp is None:
-            return
-        with self._lock:
-            data = json.loads(self._path.read_text(encoding="utf-8"))
-            self._data = data
-            self._load_keks()
-            self._stamp = stamp
+        if stamp is not None and stamp != self._stamp:
+            self._reload()
 
-    def _load_keks(self) -> None:
+    def _open_keks(self, data: Mapping[str, Any]) -> dict[int, bytes]:
         keks = {}
-        for entry in self._data["keks"]:
+        for entry in data["keks"]:
             if entry["state"] == "active":
                 sealed = base64.b64decode(entry["sealed"])
                 context = encode_context({"purpose": "kek", "version": str(entry["version"])})
                 keks[int(entry["version"])] = open_(self._master, sealed, context)
-        self._keks = keks
-
-    def _add_version(self, data: dict[str, Any]) -> int:
-        version = max((int(e["version"]) for e in data["keks"]), default=0) + 1
-        kek = secrets.token_bytes(32)
-        context = encode_context({"purpose": "kek", "version": str(version)})
-        data["keks"].append(
-            {
-                "version": version,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "state": "active",
-                "sealed": _b64(seal(self._master, kek, context, cipher=Cipher.AES_256_GCM)),
-            }
-        )
-        self._keks[version] = kek
-        return version
+        return keks
 
     # -- KeyProvider ---------------------------------------------------------------------------
     def current_version(self) -> int:
@@ -223,27 +262,33 @@ class LocalKeystore:
         return open_(kek, wrapped.blob, encode_context(with_version(context, wrapped.kek_version)))
 
     def rotate(self) -> int:
-        with self._lock:
-            data = json.loads(json.dumps(self._data))
-            version = self._add_version(data)
+        with self._lock, _file_lock(self._path):
+            self._reload()  # another process may have rotated: never write over its version
+            data = copy.deepcopy(self._data)
+            version = max((int(e["version"]) for e in data["keks"]), default=0) + 1
+            entry, kek = _new_entry(self._master, version)
+            data["keks"].append(entry)
             _write_atomic(self._path, data)
+            # Only once the KEK is on disk may wrap() use it.
+            self._keks = {**self._keks, version: kek}
             self._data = data
             self._stamp = self._file_stamp()
             return version
 
     def destroy_version(self, version: int) -> None:
-        with self._lock:
+        with self._lock, _file_lock(self._path):
+            self._reload()
             if version not in self._keks:
                 raise BadInput(f"KEK version {version} is not live in this keystore")
-            if version == self.current_version():
+            if version == max(self._keks):
                 raise BadInput(f"KEK version {version} is current; rotate first, then retire the old one")
-            data = json.loads(json.dumps(self._data))
+            data = copy.deepcopy(self._data)
             for entry in data["keks"]:
                 if entry["version"] == version:
                     entry["state"] = "destroyed"
                     entry["sealed"] = None
                     entry["destroyed_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             _write_atomic(self._path, data)
+            self._keks = {v: k for v, k in self._keks.items() if v != version}
             self._data = data
             self._stamp = self._file_stamp()
-            del self._keks[version]

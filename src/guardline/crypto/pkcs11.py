@@ -56,9 +56,14 @@ class Pkcs11Provider:
         self._label_re = re.compile(rf"^{re.escape(key_label)}-v(\d+)$")
         try:
             self._session, self._lock = _shared_session(pkcs11, module, token_label, pin)
-        except pkcs11.exceptions.PinIncorrect:
+        except (pkcs11.exceptions.PinIncorrect, pkcs11.exceptions.PinInvalid, pkcs11.exceptions.PinLenRange):
             raise KeyUnavailable(
                 f"PKCS#11 token '{token_label}' refused the PIN (GUARDLINE_PKCS11_PIN)"
+            ) from None
+        except pkcs11.exceptions.PinLocked:
+            raise KeyUnavailable(
+                f"PKCS#11 token '{token_label}' has locked its user PIN; the token's security officer must "
+                "reset it"
             ) from None
         except pkcs11.exceptions.NoSuchToken:
             raise KeyUnavailable(f"no PKCS#11 token labelled '{token_label}' in {module}") from None
