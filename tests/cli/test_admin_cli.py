@@ -75,6 +75,18 @@ def test_tenant_and_api_keys(data_dir: Path) -> None:
     assert "revoked" in run("apikey", "revoke", prefix)
 
 
+def test_tenant_policy(data_dir: Path, tmp_path: Path) -> None:
+    run("init", "--demo")
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"allow": ["400-820-8820"], "min_score": 0.6}))
+    assert "policy set" in run("tenant", "policy", "demo", str(policy))
+    policy.write_text('{"allow": 5}')
+    result = runner.invoke(app, ["tenant", "policy", "demo", str(policy)])
+    assert result.exit_code != 0
+    assert "allow" in str(result.exception)
+    assert "policy cleared" in run("tenant", "policy", "demo", "--clear")
+
+
 @pytest.mark.parametrize(
     ("args", "problem"),
     [

@@ -53,6 +53,16 @@ def test_message_is_masked_classified_and_sealed(
     assert (message.retain_until - message.sent_at).days == (180 if level == Level.L4_SENSITIVE else 365)
 
 
+def test_tenant_policy_allows_the_shops_own_numbers(ctx: service.Context) -> None:
+    service.set_policy(session=ctx.session, tenant=ctx.tenant, policy={"allow": ["021-6688 1234"]})
+    message = ingest(ctx, f"门店电话02166881234，我的手机{PHONE}")
+    assert [e["type"] for e in message.entities] == ["PHONE"]
+    assert "02166881234" in message.masked_text
+    with pytest.raises(BadInput, match="policy"):
+        service.set_policy(session=ctx.session, tenant=ctx.tenant, policy={"allow": "not a list"})
+    assert ctx.tenant.pii_policy == {"allow": ["021-6688 1234"]}
+
+
 def test_one_customer_one_conversation_by_ref(ctx: service.Context) -> None:
     first = ingest(ctx, "在吗", conversation_ref="chat-9")
     second = ingest(ctx, "我想退货", conversation_ref="chat-9")

@@ -7,12 +7,14 @@ import json
 import os
 import secrets
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 
 from guardline.config import Settings
 from guardline.crypto import LocalKeystore, build_key_provider, init_local_keystore, load_master_key
+from guardline.crypto import local as local_module
 from guardline.crypto.providers import WrappedKey
 from guardline.errors import BadInput, ConfigurationError, Conflict, DecryptionFailed, KeyUnavailable
 
@@ -165,3 +167,98 @@ def test_pkcs11_settings_must_be_complete(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, key_provider="pkcs11", _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="GUARDLINE_PKCS11_MODULE, GUARDLINE_PKCS11_TOKEN_LABEL"):
         build_key_provider(settings)
+
+
+def test_passphrase_keystore_refuses_a_master_key(tmp_path: Path) -> None:
+    path = tmp_path / "ks.json"
+    LocalKeystore.create(path, passphrase="pass phrase")
+    with pytest.raises(ConfigurationError, match="GUARDLINE_KEYSTORE_PASSPHRASE"):
+        LocalKeystore.open(path, master_key=secrets.token_bytes(32))
+
+
+def test_exactly_one_secret(tmp_path: Path, master: bytes) -> None:
+    with pytest.raises(ConfigurationError, match="exactly one"):
+        LocalKeystore.create(tmp_path / "ks.json")
+    with pytest.raises(ConfigurationError, match="exactly one"):
+        LocalKeystore.create(tmp_path / "ks.json", master_key=master, passphrase="p")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_exclusive_write_never_replaces(tmp_path: Path) -> None:
+    """create() checks first, but the final link is what makes two racing `guardline init` safe."""
+    path = tmp_path / "ks.json"
+    path.write_text("theirs")
+    with pytest.raises(Conflict):
+        local_module._write_atomic(path, {"format": 1}, exclusive=True)
+    assert path.read_text() == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["ks.json"]
+
+
+def test_failed_write_changes_nothing(
+    store: LocalKeystore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ks.json"
+    before = path.read_bytes()
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(local_module.os, "replace", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        store.rotate()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ks.json"]
+    # The KEK that never reached the disk must never wrap anything.
+    assert store.versions() == [1]
+    assert store.wrap(b"k" * 32, CTX).kek_version == 1
+
+
+def test_rotation_and_destruction_leave_no_temp_files(store: LocalKeystore, tmp_path: Path) -> None:
+    store.rotate()
+    store.rotate()
+    store.destroy_version(1)
+    assert [p.name for p in tmp_path.iterdir()] == ["ks.json"]
+    assert stat.S_IMODE((tmp_path / "ks.json").stat().st_mode) == 0o600
+
+
+def test_two_instances_rotating_never_lose_a_version(
+    store: LocalKeystore, tmp_path: Path, master: bytes
+) -> None:
+    """A server and `guardline keys rotate` each hold the keystore: neither may write over the other."""
+    other = LocalKeystore.open(tmp_path / "ks.json", master_key=master)
+    assert other.rotate() == 2
+    wrapped = other.wrap(b"d" * 32, CTX)
+    assert store.rotate() == 3
+    final = LocalKeystore.open(tmp_path / "ks.json", master_key=master)
+    assert final.versions() == [1, 2, 3]
+    assert final.unwrap(wrapped, CTX) == b"d" * 32
+
+
+def test_unwrap_from_threads_while_rotating(store: LocalKeystore) -> None:
+    keys = [secrets.token_bytes(32) for _ in range(8)]
+    wrapped = [store.wrap(key, {**CTX, "customer": str(i)}) for i, key in enumerate(keys)]
+    errors: list[BaseException] = []
+
+    def unwrap_all() -> None:
+        try:
+            for _ in range(50):
+                for i, w in enumerate(wrapped):
+                    assert store.unwrap(w, {**CTX, "customer": str(i)}) == keys[i]
+        except BaseException as exc:
+            errors.append(exc)
+
+    def rotate_some() -> None:
+        try:
+            for _ in range(5):
+                store.rotate()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=unwrap_all) for _ in range(4)]
+    threads += [threading.Thread(target=rotate_some) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.versions() == list(range(1, 12))

@@ -72,3 +72,29 @@ def test_wrong_pin_and_unknown_token(softhsm_token: str) -> None:
     assert "0000" not in str(info.value)
     with pytest.raises(KeyUnavailable, match="no PKCS#11 token"):
         Pkcs11Provider(module=MODULE, token_label="no-such-token", pin="1234")
+
+
+def test_wrong_pin_after_a_login_in_this_process(provider: Pkcs11Provider, softhsm_token: str) -> None:
+    """The login is per process, so a second provider must not ride on the first one's session."""
+    for pin in ("4321", "12345678"):
+        with pytest.raises(KeyUnavailable, match="PIN") as info:
+            Pkcs11Provider(module=MODULE, token_label=softhsm_token, pin=pin)
+        assert pin not in str(info.value)
+
+
+def test_blob_from_another_provider_is_unavailable(provider: Pkcs11Provider) -> None:
+    wrapped = provider.wrap(secrets.token_bytes(32), CTX)
+    with pytest.raises(KeyUnavailable, match="provider 'local'"):
+        provider.unwrap(WrappedKey("local", wrapped.kek_version, wrapped.blob), CTX)
+    with pytest.raises(KeyUnavailable, match="version 99"):
+        provider.unwrap(WrappedKey("pkcs11", 99, wrapped.blob), CTX)
+
+
+def test_key_lives_in_the_token(provider: Pkcs11Provider) -> None:
+    from pkcs11 import Attribute
+
+    key = provider._key(1)
+    assert key[Attribute.TOKEN] is True
+    assert key[Attribute.LABEL] == f"{provider._key_label}-v1"
+    assert key[Attribute.NEVER_EXTRACTABLE] is True
+    assert key[Attribute.ALWAYS_SENSITIVE] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from guardline.identity import apikeys
 from guardline.identity.models import ApiKey
 from guardline.kit import migrate
 from guardline.kit.db import make_engine
+from guardline.pii import PiiPolicy
 
 console = Console()
 tenant_app = typer.Typer(help="Tenants (shops).", no_args_is_help=True)
@@ -120,6 +122,24 @@ def tenant_create(slug: str, name: Annotated[str, typer.Option(help="Display nam
     with _factory(settings).begin() as session:
         tenant = tenants.create(session=session, keyring=_keyring(settings), slug=slug, name=name)
         console.print(f"tenant {tenant.slug} {tenant.id}")
+
+
+@tenant_app.command("policy")
+def tenant_policy(
+    slug: str,
+    file: Annotated[Path | None, typer.Argument(help="Policy JSON (see README); omit with --clear.")] = None,
+    clear: Annotated[bool, typer.Option(help="Remove the tenant's policy.")] = False,
+) -> None:
+    """Set the tenant's PII policy: allow lists (its own hotline, store address), deny lists, types."""
+    if (file is None) == (not clear):
+        raise BadInput("give a policy file, or --clear")
+    policy = None
+    if file is not None:
+        PiiPolicy.from_file(file)  # validates, with errors that name the file
+        policy = json.loads(file.read_text(encoding="utf-8"))
+    with _factory(get_settings()).begin() as session:
+        service.set_policy(session=session, tenant=tenants.by_slug(session=session, slug=slug), policy=policy)
+    console.print(f"tenant {slug}: policy {'cleared' if clear else 'set'}")
 
 
 @tenant_app.command("list")

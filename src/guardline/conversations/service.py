@@ -7,6 +7,8 @@ Nothing is committed here: the caller's unit of work commits, so a refused reque
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -66,7 +68,21 @@ def get_tenant(*, session: Session, tenant_id: uuid.UUID) -> Tenant:
 
 
 def _policy(tenant: Tenant) -> PiiPolicy | None:
-    return PiiPolicy.from_mapping(tenant.pii_policy) if tenant.pii_policy else None
+    return _compiled_policy(json.dumps(tenant.pii_policy, sort_keys=True)) if tenant.pii_policy else None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_policy(document: str) -> PiiPolicy:
+    """Policies compile their allow and deny lists into regexes: once per policy, not per message."""
+    return PiiPolicy.from_mapping(json.loads(document))
+
+
+def set_policy(*, session: Session, tenant: Tenant, policy: dict[str, Any] | None) -> None:
+    """Set or clear a tenant's PII policy (validated first: a bad policy never reaches ingestion)."""
+    if policy is not None:
+        PiiPolicy.from_mapping(policy)
+    tenant.pii_policy = policy
+    session.flush()
 
 
 # Built once: the hot path only binds values (building a statement costs more than running it).
