@@ -55,9 +55,3 @@ def test_kinds_and_keys_separate() -> None:
 def test_refusals(kind: str, value: str) -> None:
     with pytest.raises(BadInput):
         blind_index(KEY, kind, value)
-
-
-def test_external_id_and_customer_ref_kinds() -> None:
-    assert blind_index(KEY, "external_id", " u-42\n") == blind_index(KEY, "external_id", "u-42")
-    assert blind_index(KEY, "external_id", "u-42") != blind_index(KEY, "customer_ref", "u-42")
-    assert blind_index(KEY, "external_id", "U-42") != blind_index(KEY, "external_id", "u-42")

@@ -15,9 +15,7 @@ from guardline.errors import BadInput
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _NOT_ORDER = re.compile(r"[^A-Z0-9]")
-# external_id and customer_ref normalize alike but hash apart (the kind is in the HMAC input):
-# customer_ref is what the conversation service stores, external_id the name in the crypto API.
-KINDS = ("phone", "order", "email", "external_id", "customer_ref")
+KINDS = ("phone", "order", "email", "customer_ref")
 
 
 def normalize(kind: str, value: str) -> str:
@@ -31,7 +29,7 @@ def normalize(kind: str, value: str) -> str:
         normalized = _NOT_ORDER.sub("", value.translate(_FULLWIDTH).upper())
     elif kind == "email":
         normalized = value.strip().casefold()
-    elif kind in ("external_id", "customer_ref"):
+    elif kind == "customer_ref":
         normalized = value.strip()
     else:
         raise BadInput(f"blind index kind must be one of {', '.join(KINDS)}")
