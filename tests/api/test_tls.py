@@ -121,3 +121,26 @@ def test_half_configured_tls_is_refused(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, tls_certfile=tmp_path / "cert.pem", _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="KEYFILE"):
         build_config(settings)
+
+
+def test_proxy_mode_trusts_forwarded_headers_from_the_proxy_only(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, forwarded_allow_ips="10.0.0.5", _env_file=None)  # type: ignore[call-arg]
+    config = build_config(settings)
+    assert config.proxy_headers is True
+    assert config.forwarded_allow_ips == "10.0.0.5"
+    assert build_config(Settings(data_dir=tmp_path, _env_file=None)).proxy_headers is False  # type: ignore[call-arg]
+
+
+def test_hsts_follows_the_scheme_the_proxy_reports() -> None:
+    from fastapi.testclient import TestClient
+
+    app = FastAPI()
+
+    @app.get("/x")
+    def x() -> dict[str, str]:
+        return {}
+
+    client = TestClient(SecurityHeaders(app, hsts=False), base_url="https://guardline.test")
+    assert "max-age" in client.get("/x").headers["strict-transport-security"]
+    plain = TestClient(SecurityHeaders(app, hsts=False), base_url="http://guardline.test")
+    assert "strict-transport-security" not in plain.get("/x").headers
