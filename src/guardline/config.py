@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 256 * 1024
     max_audio_bytes: int = 64 * 1024 * 1024
     max_batch: int = 500
+    # Threads per server process running requests (see api/app.py for why this is small).
+    worker_threads: int = Field(default=4, ge=1, le=64)
 
     # Call recordings: PII spans become silence or a 1 kHz tone; keep the unredacted original
     # (sealed) only when policy says so.

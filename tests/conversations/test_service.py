@@ -180,6 +180,30 @@ def test_batch_is_all_or_nothing(ctx: service.Context) -> None:
     assert len(ctx.session.scalars(select(Message.id)).all()) == count
 
 
+def test_batch_groups_by_conversation(ctx: service.Context) -> None:
+    stored = service.ingest_messages(
+        ctx,
+        [
+            MessageCreate(customer_ref="bob", text="一", conversation_ref="z-chat"),
+            MessageCreate(customer_ref="amy", text="二", conversation_ref="a-chat"),
+            MessageCreate(customer_ref="bob", text="三", conversation_ref="z-chat"),
+            MessageCreate(customer_ref="amy", text="四"),
+            MessageCreate(customer_ref="amy", text="五"),
+        ],
+    )
+    assert [m.masked_text for m in stored] == ["一", "二", "三", "四", "五"]  # the caller's order
+    assert stored[0].conversation_id == stored[2].conversation_id
+    assert len({m.conversation_id for m in stored}) == 4
+    with pytest.raises(Conflict):
+        service.ingest_messages(
+            ctx,
+            [
+                MessageCreate(customer_ref="amy", text="一", conversation_ref="shared"),
+                MessageCreate(customer_ref="bob", text="二", conversation_ref="shared"),
+            ],
+        )
+
+
 def test_missing_key_provider_version_stops_reads(ctx: service.Context) -> None:
     message = ingest(ctx, f"我的手机号{PHONE}")
     row = ctx.session.scalars(select(DataKey).where(DataKey.customer_id == message.customer_id)).one()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import uuid
+from collections.abc import AsyncIterator
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,6 +23,7 @@ from guardline.conversations.keyring import KeyRing
 from guardline.crypto import Cipher, build_key_provider
 from guardline.errors import GuardlineError
 from guardline.kit.db import make_engine
+from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
 
@@ -30,7 +35,18 @@ def create_app(
     session_factory: sessionmaker[Session] | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Request work is CPU-bound Python: more threads than this only queue on the GIL and on the
+        # database connection, and a thread holding the connection waits its turn for the GIL.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        sys.setswitchinterval(0.0005)
+        get_engine()  # load the word lists now, not on the first customer's message
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Guardline",
         version=__version__,
         description="Privacy and security layer for AI customer service: ingest chats and calls, "

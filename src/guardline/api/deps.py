@@ -1,66 +1,90 @@
-"""Request dependencies: the unit-of-work session, the calling API key, the service context."""
+"""Request dependencies: the calling API key and tenant, and the request's unit of work.
+
+The unit of work runs inside the endpoint's own call -- open, work, commit or roll back, close -- not
+in a generator dependency: FastAPI runs a sync generator's exit on another pool thread, and with every
+pool thread waiting for a database connection that exit could never run (a deadlock under load).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
-from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.config import Settings
 from guardline.conversations.keyring import KeyRing
+from guardline.conversations.models import Tenant
 from guardline.conversations.service import Context, get_tenant
 from guardline.errors import Unauthorized
 from guardline.identity import apikeys
 from guardline.identity.apikeys import Principal, Scope
 
-
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the endpoint returns, before the response is sent,
-    and rolled back on any error, so a refused request stores nothing."""
-    session: Session = request.app.state.sessionmaker()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+T = TypeVar("T")
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+@dataclass(frozen=True, slots=True)
+class Caller:
+    principal: Principal
+    tenant: Tenant
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
+def authenticate(request: Request) -> Caller:
+    """Check the API key in a short transaction of its own, so the request's transaction starts only
+    when the service touches the database -- after the CPU-heavy analysis, not before it."""
     header = request.headers.get("authorization", "")
-    presented = (
-        header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key", "")
-    )
+    bearer = header[:7].lower() == "bearer "
+    presented = header[7:].strip() if bearer else request.headers.get("x-api-key", "")
     if not presented:
         raise Unauthorized("missing API key: send 'Authorization: Bearer glk_...' or 'X-API-Key: glk_...'")
     client = request.client.host if request.client else None
-    return apikeys.authenticate(session=session, presented=presented, source_ip=client)
+    with request.app.state.sessionmaker() as session, session.begin():
+        principal = apikeys.authenticate(session=session, presented=presented, source_ip=client)
+        tenant = get_tenant(session=session, tenant_id=principal.tenant_id)
+    return Caller(principal, tenant)
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
+@dataclass(frozen=True, slots=True)
+class Work:
+    """Runs a service call in one transaction for the caller's tenant: committed when it returns,
+    rolled back on any error, so a refused request stores nothing."""
+
+    caller: Caller
+    settings: Settings
+    keyring: KeyRing
+    factory: sessionmaker[Session]
+
+    def __call__(self, operation: Callable[[Context], T]) -> T:
+        session = self.factory()
+        try:
+            result = operation(
+                Context(
+                    session=session,
+                    keyring=self.keyring,
+                    tenant=self.caller.tenant,
+                    encryption=self.settings.encryption,
+                    audio_redaction=self.settings.audio_redaction,
+                    keep_original_audio=self.settings.keep_original_audio,
+                )
+            )
+            session.commit()
+            return result
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
-def require(scope: Scope) -> Callable[..., Context]:
-    """A dependency giving the service context of the caller's tenant, if the key has ``scope``."""
+def require(scope: Scope) -> Callable[[Request], Work]:
+    """A dependency: the caller's unit of work, if their API key has ``scope``."""
 
-    def dependency(request: Request, session: SessionDep, principal: PrincipalDep) -> Context:
-        principal.require(scope)
-        settings: Settings = request.app.state.settings
-        keyring: KeyRing = request.app.state.keyring
-        return Context(
-            session=session,
-            keyring=keyring,
-            tenant=get_tenant(session=session, tenant_id=principal.tenant_id),
-            encryption=settings.encryption,
-            audio_redaction=settings.audio_redaction,
-            keep_original_audio=settings.keep_original_audio,
-        )
+    def dependency(request: Request) -> Work:
+        caller = authenticate(request)
+        caller.principal.require(scope)
+        state = request.app.state
+        return Work(caller, state.settings, state.keyring, state.sessionmaker)
 
     return dependency

@@ -20,7 +20,12 @@ class _Tls13Config(uvicorn.Config):
 
 
 def build_config(
-    settings: Settings, *, app: object = "guardline.api.asgi:app", workers: int = 1, log_level: str = "info"
+    settings: Settings,
+    *,
+    app: object = "guardline.api.asgi:app",
+    workers: int = 1,
+    log_level: str = "info",
+    access_log: bool = True,
 ) -> uvicorn.Config:
     tls = settings.tls_certfile is not None or settings.tls_keyfile is not None
     if tls and (settings.tls_certfile is None or settings.tls_keyfile is None):
@@ -42,15 +47,13 @@ def build_config(
         forwarded_allow_ips=settings.forwarded_allow_ips if proxy else None,
         server_header=False,
         log_level=log_level,
-        access_log=True,
+        access_log=access_log,
     )
 
 
-def serve(settings: Settings, *, workers: int = 1, log_level: str = "info") -> None:
-    config = build_config(settings, workers=workers, log_level=log_level)
-    server = uvicorn.Server(config)
+def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", access_log: bool = True) -> None:
+    config = build_config(settings, workers=workers, log_level=log_level, access_log=access_log)
     if workers > 1:
-        sock = config.bind_socket()
-        Multiprocess(config, sockets=[sock]).run()
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
-        server.run()
+        uvicorn.Server(config).run()

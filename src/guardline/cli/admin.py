@@ -85,6 +85,7 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
     demo: Annotated[bool, typer.Option(help="On first start, create the demo tenant.")] = False,
+    access_log: Annotated[bool, typer.Option(help="Log each request (method, path, status).")] = True,
 ) -> None:
     """Initialize what is missing, then serve the HTTP API (OpenAPI docs at /docs)."""
     from guardline.api.server import serve as run_server  # uvicorn only when serving
@@ -107,7 +108,7 @@ def serve(
     console.print(
         f"Guardline on {scheme}://{settings.host}:{settings.port}  (API docs: /docs)", highlight=False
     )
-    run_server(settings, workers=workers)
+    run_server(settings, workers=workers, access_log=access_log)
 
 
 def db_upgrade() -> None:

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from guardline.api.deps import require
+from guardline.api.deps import Work, require
 from guardline.conversations import service
 from guardline.conversations.classification import Level
-from guardline.conversations.models import Call, Message
+from guardline.conversations.models import Call, Conversation, Message
 from guardline.conversations.schemas import (
     CallCreate,
     CallRead,
@@ -32,10 +32,10 @@ from guardline.identity.apikeys import Scope
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
-IngestCtx = Annotated[service.Context, Depends(require(Scope.INGEST))]
-ReadCtx = Annotated[service.Context, Depends(require(Scope.READ))]
-SearchCtx = Annotated[service.Context, Depends(require(Scope.SEARCH))]
-EraseCtx = Annotated[service.Context, Depends(require(Scope.ERASE))]
+Ingest = Annotated[Work, Depends(require(Scope.INGEST))]
+Read = Annotated[Work, Depends(require(Scope.READ))]
+Search = Annotated[Work, Depends(require(Scope.SEARCH))]
+Erase = Annotated[Work, Depends(require(Scope.ERASE))]
 
 
 def message_read(m: Message) -> MessageRead:
@@ -82,16 +82,20 @@ def call_read(call: Call, segments: list[Message]) -> CallRead:
 
 
 @router.post("/messages", status_code=201, summary="Ingest one chat message")
-def post_message(body: MessageCreate, ctx: IngestCtx) -> MessageRead:
-    return message_read(service.ingest_messages(ctx, [body])[0])
+def post_message(body: MessageCreate, work: Ingest) -> MessageRead:
+    return work(lambda ctx: message_read(service.ingest_messages(ctx, [body])[0]))
 
 
 @router.post("/messages/batch", status_code=201, summary="Ingest chat messages, all or nothing")
-def post_messages(body: MessageBatchCreate, ctx: IngestCtx, request: Request) -> MessageBatchRead:
+def post_messages(body: MessageBatchCreate, work: Ingest, request: Request) -> MessageBatchRead:
     limit = request.app.state.settings.max_batch
     if len(body.messages) > limit:
         raise BadInput(f"messages: at most {limit} per batch")
-    return MessageBatchRead(messages=[message_read(m) for m in service.ingest_messages(ctx, body.messages)])
+    return work(
+        lambda ctx: MessageBatchRead(
+            messages=[message_read(m) for m in service.ingest_messages(ctx, body.messages)]
+        )
+    )
 
 
 _CALL_BODY: dict[str, Any] = {
@@ -152,15 +156,21 @@ def _validation_error(exc: ValidationError) -> BadInput:
 @router.post(
     "/calls", status_code=201, summary="Ingest a call: transcript and optional WAV", openapi_extra=_CALL_BODY
 )
-async def post_call(request: Request, ctx: IngestCtx) -> CallRead:
+async def post_call(request: Request, work: Ingest) -> CallRead:
     payload, recording = await _call_payload(request)
-    stored = await run_in_threadpool(service.ingest_call, ctx, payload, recording)
-    return call_read(stored.call, stored.segments)
+
+    def ingest(ctx: service.Context) -> CallRead:
+        return _stored_read(service.ingest_call(ctx, payload, recording))
+
+    return await run_in_threadpool(work, ingest)
 
 
 @router.get("/conversations/{conversation_id}", summary="A conversation with its masked messages")
-def get_conversation(conversation_id: uuid.UUID, ctx: ReadCtx) -> ConversationRead:
-    conversation, messages = service.get_conversation(ctx, conversation_id)
+def get_conversation(conversation_id: uuid.UUID, work: Read) -> ConversationRead:
+    return work(lambda ctx: _conversation_read(*service.get_conversation(ctx, conversation_id)))
+
+
+def _conversation_read(conversation: Conversation, messages: list[Message]) -> ConversationRead:
     return ConversationRead(
         id=conversation.id,
         customer_id=conversation.customer_id,
@@ -172,10 +182,13 @@ def get_conversation(conversation_id: uuid.UUID, ctx: ReadCtx) -> ConversationRe
     )
 
 
-@router.get("/calls/{call_id}", summary="A call with its masked transcript")
-def get_call(call_id: uuid.UUID, ctx: ReadCtx) -> CallRead:
-    stored = service.get_call(ctx, call_id)
+def _stored_read(stored: service.StoredCall) -> CallRead:
     return call_read(stored.call, stored.segments)
+
+
+@router.get("/calls/{call_id}", summary="A call with its masked transcript")
+def get_call(call_id: uuid.UUID, work: Read) -> CallRead:
+    return work(lambda ctx: _stored_read(service.get_call(ctx, call_id)))
 
 
 @router.get(
@@ -184,18 +197,18 @@ def get_call(call_id: uuid.UUID, ctx: ReadCtx) -> CallRead:
     response_class=Response,
     responses={200: {"content": {"audio/wav": {}}}},
 )
-def get_recording(call_id: uuid.UUID, ctx: ReadCtx) -> Response:
-    return Response(service.redacted_recording(ctx, call_id), media_type="audio/wav")
+def get_recording(call_id: uuid.UUID, work: Read) -> Response:
+    return Response(work(lambda ctx: service.redacted_recording(ctx, call_id)), media_type="audio/wav")
 
 
 @router.post("/search", summary="Find customers and conversations by phone, order number or customer ref")
-def post_search(body: SearchRequest, ctx: SearchCtx) -> SearchResult:
-    customers, conversations = service.search(ctx, kind=body.kind, value=body.value)
+def post_search(body: SearchRequest, work: Search) -> SearchResult:
+    customers, conversations = work(lambda ctx: service.search(ctx, kind=body.kind, value=body.value))
     return SearchResult(customers=customers, conversations=conversations)
 
 
 @router.delete("/customers/{customer_id}", summary="Erase a customer (crypto-shred their data key)")
-def delete_customer(customer_id: uuid.UUID, ctx: EraseCtx) -> ErasureRead:
-    customer, destroyed = service.erase_customer(ctx, customer_id)
+def delete_customer(customer_id: uuid.UUID, work: Erase) -> ErasureRead:
+    customer, destroyed = work(lambda ctx: service.erase_customer(ctx, customer_id))
     assert customer.erased_at is not None
     return ErasureRead(customer_id=customer.id, erased_at=customer.erased_at, data_keys_destroyed=destroyed)

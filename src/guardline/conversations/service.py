@@ -167,8 +167,14 @@ def _conversation(
         started_at=at,
         last_message_at=at,
     )
-    ctx.session.add(conversation)
-    ctx.session.flush()  # rows that point at it follow in the same unit of work
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(conversation)
+            ctx.session.flush()  # rows that point at it follow in the same unit of work
+    except IntegrityError:  # the same ref created by a concurrent request a moment ago
+        if ref is None:
+            raise
+        return _conversation(ctx, customer, channel=channel, conversation_id=None, ref=ref, at=at)
     return conversation
 
 
@@ -268,34 +274,58 @@ def _index(
 
 
 def ingest_messages(ctx: Context, payloads: Sequence[MessageCreate]) -> list[Message]:
-    """Store messages, all or nothing. Each is analyzed before anything is written."""
+    """Store messages, all or nothing. Each is analyzed before anything is written.
+
+    Customers and conversations are resolved (and created) in sorted order of their references, so two
+    concurrent batches naming the same new customers lock them in the same order and cannot deadlock.
+    """
     policy = _policy(ctx.tenant)
     now = ctx.clock.now()
     analyzed = [analyze(p.text, p.lang, policy) for p in payloads]
-    stored = []
-    for payload, result in zip(payloads, analyzed, strict=True):
-        customer, key = _customer(ctx, "customer_ref", payload.customer_ref)
-        sent_at = payload.sent_at or now
-        conversation = _conversation(
-            ctx,
-            customer,
-            channel="chat",
-            conversation_id=payload.conversation_id,
-            ref=payload.conversation_ref,
-            at=sent_at,
-        )
-        stored.append(
-            _message(
+    customers = {
+        ref: _customer(ctx, "customer_ref", ref) for ref in sorted({p.customer_ref for p in payloads})
+    }
+
+    def conversation_key(i: int) -> tuple[str, str]:
+        payload = payloads[i]
+        if payload.conversation_id is not None:
+            return ("id", str(payload.conversation_id))
+        if payload.conversation_ref is not None:
+            return ("ref", payload.conversation_ref)
+        return ("new", f"{i:08d}")  # no id or ref: each such message starts a conversation
+
+    conversations: dict[tuple[str, str], Conversation] = {}
+    for i in sorted(range(len(payloads)), key=conversation_key):
+        payload = payloads[i]
+        if conversation_key(i) not in conversations:
+            conversations[conversation_key(i)] = _conversation(
                 ctx,
-                customer=customer,
-                conversation=conversation,
-                key=key,
-                role=payload.role,
-                sent_at=sent_at,
-                lang=payload.lang,
-                analyzed=result,
+                customers[payload.customer_ref][0],
+                channel="chat",
+                conversation_id=payload.conversation_id,
+                ref=payload.conversation_ref,
+                at=payload.sent_at or now,
             )
-        )
+        elif conversations[conversation_key(i)].customer_id != customers[payload.customer_ref][0].id:
+            raise Conflict(
+                "the conversation belongs to another customer; start a new conversation for this one"
+            )
+    stored = []
+    with ctx.session.no_autoflush:  # one flush at the end: rows are written in primary-key order
+        for i, (payload, result) in enumerate(zip(payloads, analyzed, strict=True)):
+            customer, data_key = customers[payload.customer_ref]
+            stored.append(
+                _message(
+                    ctx,
+                    customer=customer,
+                    conversation=conversations[conversation_key(i)],
+                    key=data_key,
+                    role=payload.role,
+                    sent_at=payload.sent_at or now,
+                    lang=payload.lang,
+                    analyzed=result,
+                )
+            )
     ctx.session.flush()
     return stored
 
@@ -335,6 +365,10 @@ def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = Non
         if result.entities:
             spans += transcripts.pii_time_spans(segment, [(e.start, e.end) for e in result.entities])
     spans = _merge(spans)
+    # CPU-heavy work before the first query: the database transaction stays short.
+    redacted_audio = (
+        audio.redact_wav(recording, spans, mode=ctx.audio_redaction) if recording is not None else None
+    )
 
     if payload.customer_ref is not None:
         customer, key = _customer(ctx, "customer_ref", payload.customer_ref)
@@ -362,8 +396,8 @@ def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = Non
 
     level = max([Level.L3_PERSONAL, *(a.level for a in analyzed)])  # a caller number is personal
     redacted = original = None
-    if recording is not None:
-        redacted = sealed("recording_redacted", audio.redact_wav(recording, spans, mode=ctx.audio_redaction))
+    if recording is not None and redacted_audio is not None:
+        redacted = sealed("recording_redacted", redacted_audio)
         if ctx.keep_original_audio:
             original = sealed("recording_original", recording)
     call = Call(

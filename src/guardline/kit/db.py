@@ -74,6 +74,11 @@ def _sqlite_setup(engine: Engine) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
+        # SQLite has one writer at a time: a single pooled connection makes requests queue in order
+        # on the pool instead of polling the file lock, and keeps a long queue from timing out.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 60)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **kwargs)
         _sqlite_setup(engine)
         return engine
