@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import shlex
 import statistics
 import subprocess
@@ -42,6 +41,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from _results import machine_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -520,16 +521,6 @@ def corpus_summary(records: Sequence[Record]) -> str:
         + f"; {sum(types.values())} gold entities — "
         + ", ".join(f"{t} {n}" for t, n in sorted(types.items()))
     )
-
-
-def machine_facts() -> str:
-    model = "unknown CPU"
-    try:
-        found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
-        model = found.group(1).strip() if found else model
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs, {model}; Python {platform.python_version()} ({platform.platform()})"
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -364,7 +364,7 @@ def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = Non
     for segment, result in zip(transcript.segments, analyzed, strict=True):
         if result.entities:
             spans += transcripts.pii_time_spans(segment, [(e.start, e.end) for e in result.entities])
-    spans = _merge(spans)
+    spans = transcripts.merge_spans(spans)
     # CPU-heavy work before the first query: the database transaction stays short.
     redacted_audio = (
         audio.redact_wav(recording, spans, mode=ctx.audio_redaction) if recording is not None else None
@@ -454,16 +454,6 @@ def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = Non
 
 def _default_role(speaker: str | None) -> str:
     return speaker if speaker in ("customer", "agent", "bot") else "unknown"
-
-
-def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _info_dict(info: audio.AudioInfo) -> dict[str, Any]:

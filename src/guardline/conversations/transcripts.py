@@ -7,7 +7,7 @@ Whisper verbose JSON (and faster-whisper), Amazon Transcribe. Errors name the JS
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -371,6 +371,11 @@ def pii_time_spans(
             spans.append((max(0, min(w.start_ms for w in hit) - pad_ms), max(w.end_ms for w in hit) + pad_ms))
         else:
             spans.append((max(0, segment.start_ms - pad_ms), segment.end_ms + pad_ms))
+    return merge_spans(spans)
+
+
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, with overlapping or touching spans joined."""
     merged: list[tuple[int, int]] = []
     for a, b in sorted(spans):
         if merged and a <= merged[-1][1]:
