@@ -81,12 +81,11 @@ def call_read(call: Call, segments: list[Message]) -> CallRead:
     )
 
 
-# One message is a few milliseconds of CPU-bound work: it runs on the event loop, because a hop to the
-# thread pool and back costs about a millisecond more (measured with bench/ingest.py). Batches, calls
-# and reads, which can take much longer, run in the thread pool so they never stall the loop.
+# One message is a few milliseconds of work: see Work.run for where it runs. Batches, calls and reads,
+# which can take much longer, always run in the thread pool so they never stall the event loop.
 @router.post("/messages", status_code=201, summary="Ingest one chat message")
 async def post_message(body: MessageCreate, work: Ingest) -> MessageRead:
-    return work(lambda ctx: message_read(service.ingest_messages(ctx, [body])[0]))
+    return await work.run(lambda ctx: message_read(service.ingest_messages(ctx, [body])[0]))
 
 
 @router.post("/messages/batch", status_code=201, summary="Ingest chat messages, all or nothing")
