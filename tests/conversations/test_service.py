@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guardline.conversations import service
@@ -92,11 +92,16 @@ def test_conversation_of_another_tenant_is_not_found(session: Session, keyring: 
         service.reveal_message(shop_b, message.id)
 
 
+def tamper(ctx: service.Context, message_id: uuid.UUID, raw_sealed: bytes | None) -> None:
+    """What an attacker with write access to the database does: change the stored bytes."""
+    ctx.session.execute(update(Message).where(Message.id == message_id).values(raw_sealed=raw_sealed))
+
+
 def test_swapped_ciphertext_between_rows_fails(ctx: service.Context) -> None:
     a = ingest(ctx, f"手机{PHONE}")
     b = ingest(ctx, "手机13987654321")
-    a.raw_sealed, b.raw_sealed = b.raw_sealed, a.raw_sealed
-    ctx.session.flush()
+    tamper(ctx, a.id, b.raw_sealed)
+    tamper(ctx, b.id, a.raw_sealed)
     with pytest.raises(DecryptionFailed):
         service.reveal_message(ctx, a.id)
 
@@ -104,8 +109,7 @@ def test_swapped_ciphertext_between_rows_fails(ctx: service.Context) -> None:
 def test_swapped_ciphertext_between_customers_fails(ctx: service.Context) -> None:
     a = ingest(ctx, f"手机{PHONE}", ref="alice")
     b = ingest(ctx, "手机13987654321", ref="bob")
-    b.raw_sealed = a.raw_sealed
-    ctx.session.flush()
+    tamper(ctx, b.id, a.raw_sealed)
     with pytest.raises(DecryptionFailed):
         service.reveal_message(ctx, b.id)
 
@@ -115,8 +119,7 @@ def test_modified_ciphertext_fails(ctx: service.Context) -> None:
     assert message.raw_sealed is not None
     tampered = bytearray(message.raw_sealed)
     tampered[-1] ^= 1
-    message.raw_sealed = bytes(tampered)
-    ctx.session.flush()
+    tamper(ctx, message.id, bytes(tampered))
     with pytest.raises(DecryptionFailed):
         service.reveal_message(ctx, message.id)
 
