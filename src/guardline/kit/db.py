@@ -1,6 +1,6 @@
 """Database engine and sessions: SQLite (WAL) by default, PostgreSQL via psycopg 3, one code path.
 
-A service never commits: the caller's unit of work (the HTTP request's session dependency, a CLI
+A service never commits: the caller's unit of work (the HTTP request's ``Work`` in api/deps.py, a CLI
 command's ``sessionmaker.begin()``) commits on success and rolls back on any error, so a refused
 request stores nothing.
 """
