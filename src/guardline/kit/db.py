@@ -73,6 +73,9 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # Statement parameters are customers' data (masked text, sealed blobs, references): keep them out
+    # of exception messages and logs, where a failed INSERT would otherwise print them.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         # SQLite has one writer at a time: a single pooled connection makes requests queue in order
         # on the pool instead of polling the file lock, and keeps a long queue from timing out.
