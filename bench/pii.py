@@ -42,16 +42,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from _results import machine_facts
+from _results import RESULTS, machine_facts, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PRESIDIO_DIR = BENCH / "presidio"
 PRESIDIO_VENV = BENCH / ".presidio-venv"
 PRESIDIO_STAMP = PRESIDIO_VENV / ".guardline-bench-stamp.json"
-RESULTS = BENCH / "RESULTS.md"
-BEGIN, END = "<!-- pii:begin -->", "<!-- pii:end -->"
-RESULTS_HEADER = "# Benchmark results\n\nSections between markers are rewritten by the bench tools.\n\n"
 KINDS = ("zh_chat", "zh_call", "en_chat", "en_call")
 SHORT_MESSAGE = 200
 JACCARD_MIN = 0.5
@@ -621,18 +618,6 @@ def print_errors(records: Sequence[Record], run: SystemRun, limit: int) -> None:
 # --------------------------------------------------------------------------------------------- output
 
 
-def write_results(report: str) -> None:
-    if RESULTS.exists():
-        current = RESULTS.read_text(encoding="utf-8")
-    else:
-        current = RESULTS_HEADER + f"{BEGIN}\n{END}\n"
-    if BEGIN not in current or END not in current:
-        current = current.rstrip("\n") + f"\n\n{BEGIN}\n{END}\n"
-    head, rest = current.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    RESULTS.write_text(f"{head}{BEGIN}\n{report}{END}{tail}", encoding="utf-8")
-
-
 def command_line(argv: Sequence[str]) -> str:
     exe = Path(sys.executable)
     shown = os.path.relpath(exe, Path.cwd()) if exe.is_relative_to(Path.cwd()) else str(exe)
@@ -673,7 +658,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if run is not None:
                 print_errors(records, run, args.errors)
     if args.write_results:
-        write_results(report)
+        write_section("pii", report)
         print(f"wrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     return 0
 

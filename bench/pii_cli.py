@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import RESULTS, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus" / "pii"
-RESULTS = ROOT / "bench" / "RESULTS.md"
-BEGIN, END = "<!-- pii-cli:begin -->", "<!-- pii-cli:end -->"
 
 
 def build_input(path: Path, lines: int) -> int:
@@ -94,13 +94,7 @@ def main() -> None:
     ]
     text = "\n".join(report)
     if args.write_results:
-        current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-        if BEGIN in current:
-            head, rest = current.split(BEGIN, 1)
-            current = head + BEGIN + "\n" + text + "\n" + END + rest.split(END, 1)[1]
-        else:
-            current = current.rstrip("\n") + f"\n\n{BEGIN}\n{text}\n{END}\n"
-        RESULTS.write_text(current, encoding="utf-8")
+        write_section("pii-cli", text)
         print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
