@@ -58,6 +58,27 @@ class Settings(BaseSettings):
     audio_redaction: Literal["silence", "tone"] = "silence"
     keep_original_audio: bool = False
 
+    # Staff sessions: idle and absolute timeouts; the console cookie is Secure unless switched off for
+    # plain-HTTP development on a host other than localhost.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
+    cookie_secure: bool = True
+    # Lockout: after this many failed logins in a row, the account waits lockout_base_seconds,
+    # doubling with each further failure up to lockout_max_seconds.
+    lockout_threshold: int = Field(default=5, ge=1, le=100)
+    lockout_base_seconds: int = Field(default=60, ge=1)
+    lockout_max_seconds: int = Field(default=3600, ge=1)
+    # Just-in-time unmask: how long an approval lasts, and how long a request waits for an answer.
+    unmask_grant_minutes: int = Field(default=15, ge=1, le=240)
+    unmask_grant_max_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    unmask_request_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # OAuth 2.0 client credentials: access-token lifetime and the old secret's grace after a rotation.
+    oauth_issuer: str = "guardline"
+    access_token_minutes: int = Field(default=10, ge=1, le=60)
+    client_secret_grace_hours: int = Field(default=24, ge=0, le=30 * 24)
+    # Access review: an account with no login for this long is dormant.
+    dormant_days: int = Field(default=90, ge=1)
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'guardline.db').resolve()}"
 

@@ -89,8 +89,11 @@ def test_batch(client: TestClient, key: str, session: Session) -> None:
 @pytest.mark.parametrize(
     ("auth", "status", "error"),
     [
-        ({}, 401, "missing API key"),
-        ({"Authorization": "Bearer nonsense"}, 401, "malformed"),
+        ({}, 401, "missing credential"),
+        ({"Authorization": "Bearer nonsense"}, 401, "unrecognised credential"),
+        ({"Authorization": "Basic Zm9vOmJhcg=="}, 401, "must be 'Bearer"),
+        ({"Authorization": "Bearer gls_nosuchsession"}, 401, "session expired or revoked"),
+        ({"Authorization": "Bearer eyJhbGciOiJFZERTQSJ9.e30.c2ln"}, 401, "invalid access token"),
         ({"Authorization": "Bearer glk_abcdef012345_wrongsecret"}, 401, "invalid API key"),
         ({"X-API-Key": "glk__"}, 401, "malformed"),
     ],

@@ -16,12 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guardline import __version__
+from guardline.access.endpoints import router as access_router
+from guardline.api.deps import check_routes
 from guardline.api.middleware import BodyLimit, SecurityHeaders
 from guardline.config import Settings, get_settings
 from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
 from guardline.crypto import Cipher, build_key_provider
 from guardline.errors import GuardlineError
+from guardline.identity.endpoints import router as identity_router
+from guardline.kit.clock import SYSTEM_CLOCK, Clock
 from guardline.kit.db import make_engine
 from guardline.pii import get_engine
 
@@ -33,6 +37,7 @@ def create_app(
     *,
     keyring: KeyRing | None = None,
     session_factory: sessionmaker[Session] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> FastAPI:
     settings = settings or get_settings()
 
@@ -57,7 +62,10 @@ def create_app(
     app.state.sessionmaker = session_factory or sessionmaker(
         bind=make_engine(settings.resolved_database_url()), expire_on_commit=False
     )
+    app.state.clock = clock
     app.include_router(conversations_router)
+    app.include_router(identity_router)
+    app.include_router(access_router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
@@ -65,7 +73,7 @@ def create_app(
 
     @app.exception_handler(GuardlineError)
     async def guardline_error(_request: Request, exc: GuardlineError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers())
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -101,6 +109,7 @@ def create_app(
             return settings.max_body_bytes * 16
         return settings.max_body_bytes
 
+    check_routes(app)
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(SecurityHeaders, hsts=settings.tls_certfile is not None)
     return app

@@ -1,4 +1,9 @@
-"""Request dependencies: the calling API key and tenant, and the request's unit of work.
+"""Request dependencies: who is calling (API key, OAuth token or staff session), what they may do,
+and the request's unit of work.
+
+Every endpoint declares what it needs with ``require(Permission...)`` (or ``authenticated()`` for
+"any signed-in principal", or is listed in ``PUBLIC_PATHS``); ``check_routes`` refuses to start an app
+with a route that declares nothing, and the authorization matrix test walks the same declarations.
 
 The unit of work runs inside the endpoint's own call -- open, work, commit or roll back, close -- not
 in a generator dependency: FastAPI runs a sync generator's exit on another pool thread, and with every
@@ -7,44 +12,118 @@ pool thread waiting for a database connection that exit could never run (a deadl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 
+from guardline.access import review
+from guardline.access.principal import Principal, PrincipalKind
+from guardline.access.roles import Permission
 from guardline.config import Settings
 from guardline.conversations.keyring import KeyRing
 from guardline.conversations.models import Tenant
 from guardline.conversations.service import Context, get_tenant
-from guardline.errors import Unauthorized
-from guardline.identity import apikeys
-from guardline.identity.apikeys import Principal, Scope
+from guardline.errors import ConfigurationError, Forbidden, Unauthorized
+from guardline.identity import apikeys, oauth, sessions
+from guardline.identity.accounts import roles_of
+from guardline.identity.models import StaffSession
+from guardline.kit.clock import SYSTEM_CLOCK, Clock
 
 T = TypeVar("T")
+
+# Routes anyone may call: they authenticate by what they carry in the body (login, token) or serve
+# nothing private.
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/v1/auth/login",
+        "/oauth/token",
+        "/.well-known/jwks.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/openapi.json",
+        "/redoc",
+    }
+)
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     principal: Principal
-    tenant: Tenant
+    tenant: Tenant | None  # None: a platform operator
+    staff_session: StaffSession | None = None
 
 
-def authenticate(request: Request) -> Caller:
-    """Check the API key in a short transaction of its own, so the request's transaction starts only
-    when the service touches the database -- after the CPU-heavy analysis, not before it."""
+def _credential(request: Request) -> tuple[str, bool]:
+    """The presented credential and whether it came from the console cookie."""
     header = request.headers.get("authorization", "")
-    bearer = header[:7].lower() == "bearer "
-    presented = header[7:].strip() if bearer else request.headers.get("x-api-key", "")
-    if not presented:
-        raise Unauthorized("missing API key: send 'Authorization: Bearer glk_...' or 'X-API-Key: glk_...'")
+    if header:
+        if header[:7].lower() != "bearer ":
+            raise Unauthorized("Authorization must be 'Bearer <API key, access token or session token>'")
+        return header[7:].strip(), False
+    api_key = request.headers.get("x-api-key", "")
+    if api_key:
+        return api_key, False
+    cookie = request.cookies.get(sessions.COOKIE_NAME, "")
+    if cookie:
+        return cookie, True
+    raise Unauthorized(
+        "missing credential: send 'Authorization: Bearer ...' (API key, OAuth access token or session "
+        "token) or log in to the console"
+    )
+
+
+def _resolve(session: Session, request: Request, settings: Settings, clock: Clock) -> Caller:
+    presented, via_cookie = _credential(request)
     client = request.client.host if request.client else None
-    with request.app.state.sessionmaker() as session, session.begin():
-        principal = apikeys.authenticate(session=session, presented=presented, source_ip=client)
-        tenant = get_tenant(session=session, tenant_id=principal.tenant_id)
-    return Caller(principal, tenant)
+    if presented.startswith("glk_"):
+        key = apikeys.authenticate(session=session, presented=presented, source_ip=client, clock=clock)
+        principal = Principal.service(
+            kind=PrincipalKind.API_KEY,
+            id=key.key_id,
+            tenant_id=key.tenant_id,
+            name=presented.split("_")[1],
+            scopes=key.scopes,
+            source_ip=client,
+        )
+    elif presented.startswith(sessions.TOKEN_PREFIX):
+        row, user = sessions.resolve(session=session, token=presented, settings=settings, clock=clock)
+        if via_cookie and request.method not in _SAFE_METHODS:
+            sessions.check_csrf(row, request.headers.get(sessions.CSRF_HEADER))
+        principal = Principal.staff(
+            user_id=user.id,
+            tenant_id=user.tenant_id,
+            username=user.username,
+            roles=roles_of(user),
+            session_id=row.id,
+            source_ip=client,
+            via_cookie=via_cookie,
+        )
+        tenant = get_tenant(session=session, tenant_id=user.tenant_id) if user.tenant_id else None
+        return Caller(principal, tenant, row)
+    elif oauth.looks_like_jwt(presented):
+        claims = oauth.verify_token(session=session, token=presented, settings=settings, clock=clock)
+        principal = Principal.service(
+            kind=PrincipalKind.OAUTH_CLIENT,
+            id=claims.client.id,
+            tenant_id=claims.client.tenant_id,
+            name=claims.client.client_id,
+            scopes=claims.scopes,
+            source_ip=client,
+        )
+    else:
+        raise Unauthorized(
+            "unrecognised credential: expected an API key (glk_...), an access token or gls_..."
+        )
+    assert principal.tenant_id is not None
+    return Caller(principal, get_tenant(session=session, tenant_id=principal.tenant_id))
 
 
 def inline(factory: sessionmaker[Session]) -> bool:
@@ -54,13 +133,24 @@ def inline(factory: sessionmaker[Session]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Work:
-    """Runs a service call in one transaction for the caller's tenant: committed when it returns,
-    rolled back on any error, so a refused request stores nothing."""
+    """Runs a service call in one transaction for the caller: committed when it returns, rolled back
+    on any error, so a refused request stores nothing."""
 
     caller: Caller
     settings: Settings
     keyring: KeyRing
     factory: sessionmaker[Session]
+    clock: Clock = SYSTEM_CLOCK
+
+    @property
+    def principal(self) -> Principal:
+        return self.caller.principal
+
+    @property
+    def tenant(self) -> Tenant:
+        if self.caller.tenant is None:
+            raise Forbidden("platform operators have no access to a tenant's data; use a tenant account")
+        return self.caller.tenant
 
     async def run(self, operation: Callable[[Context], T]) -> T:
         """Run a short operation: on the event loop with SQLite (one connection, so the work is serial
@@ -70,19 +160,24 @@ class Work:
             return self(operation)
         return await run_in_threadpool(self, operation)
 
+    def context(self, session: Session) -> Context:
+        return Context(
+            session=session,
+            keyring=self.keyring,
+            tenant=self.tenant,
+            encryption=self.settings.encryption,
+            clock=self.clock,
+            audio_redaction=self.settings.audio_redaction,
+            keep_original_audio=self.settings.keep_original_audio,
+        )
+
     def __call__(self, operation: Callable[[Context], T]) -> T:
+        return self.tx(lambda session: operation(self.context(session)))
+
+    def tx(self, operation: Callable[[Session], T]) -> T:
         session = self.factory()
         try:
-            result = operation(
-                Context(
-                    session=session,
-                    keyring=self.keyring,
-                    tenant=self.caller.tenant,
-                    encryption=self.settings.encryption,
-                    audio_redaction=self.settings.audio_redaction,
-                    keep_original_audio=self.settings.keep_original_audio,
-                )
-            )
+            result = operation(session)
             session.commit()
             return result
         except BaseException:
@@ -92,14 +187,77 @@ class Work:
             session.close()
 
 
-def require(scope: Scope) -> Callable[[Request], Awaitable[Work]]:
-    """A dependency: the caller's unit of work, if their API key has ``scope``."""
+def _authenticate(request: Request, permissions: tuple[Permission, ...], enrolment: bool) -> Caller:
+    """Check the credential in a short transaction of its own, so the request's transaction starts
+    only when the service touches the database -- after the CPU-heavy analysis, not before it."""
+    state = request.app.state
+    clock: Clock = getattr(state, "clock", SYSTEM_CLOCK)
+    with state.sessionmaker() as session, session.begin():
+        caller = _resolve(session, request, state.settings, clock)
+        row = caller.staff_session
+        if row is not None and row.purpose == sessions.PURPOSE_ENROL and not enrolment:
+            raise Unauthorized("this token only enrols a second factor: finish enrolment, then log in again")
+        if permissions:
+            used = caller.principal.require(*permissions)
+            if caller.principal.is_staff:
+                review.record_use(session=session, principal=caller.principal, permission=used, clock=clock)
+    return caller
 
+
+def _dependency(
+    permissions: tuple[Permission, ...], *, enrolment: bool = False
+) -> Callable[[Request], Awaitable[Work]]:
     async def dependency(request: Request) -> Work:
-        factory = request.app.state.sessionmaker
-        caller = authenticate(request) if inline(factory) else await run_in_threadpool(authenticate, request)
-        caller.principal.require(scope)
         state = request.app.state
-        return Work(caller, state.settings, state.keyring, state.sessionmaker)
+        factory = state.sessionmaker
+        if inline(factory):
+            caller = _authenticate(request, permissions, enrolment)
+        else:
+            caller = await run_in_threadpool(_authenticate, request, permissions, enrolment)
+        return Work(caller, state.settings, state.keyring, factory, getattr(state, "clock", SYSTEM_CLOCK))
 
+    dependency.guardline_permissions = permissions  # type: ignore[attr-defined]
+    dependency.guardline_enrolment = enrolment  # type: ignore[attr-defined]
     return dependency
+
+
+def require(*any_of: Permission) -> Callable[[Request], Awaitable[Work]]:
+    """A dependency: the caller's unit of work, if they hold one of ``any_of``."""
+    if not any_of:
+        raise ValueError("require() needs at least one permission; use authenticated() for any principal")
+    return _dependency(any_of)
+
+
+def authenticated(*, enrolment: bool = False) -> Callable[[Request], Awaitable[Work]]:
+    """A dependency: any authenticated principal (``enrolment``: an MFA-enrolment token will do)."""
+    return _dependency((), enrolment=enrolment)
+
+
+# -- route declarations ----------------------------------------------------------------------------
+
+
+def _calls(dependant: Dependant) -> Iterator[Any]:
+    for sub in dependant.dependencies:
+        if sub.call is not None:
+            yield sub.call
+        yield from _calls(sub)
+
+
+def route_rule(route: APIRoute) -> tuple[Permission, ...] | None:
+    """The permissions a route requires (``()`` for any authenticated principal), or None if it
+    declares no rule at all."""
+    for call in _calls(route.dependant):
+        permissions = getattr(call, "guardline_permissions", None)
+        if permissions is not None:
+            return tuple(permissions)
+    return None
+
+
+def check_routes(app: FastAPI) -> None:
+    """Refuse an app with a route that is neither public nor guarded: a new endpoint must say who
+    may call it."""
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.path not in PUBLIC_PATHS and route_rule(route) is None:
+            raise ConfigurationError(
+                f"route {sorted(route.methods or ())} {route.path} declares no access rule"
+            )

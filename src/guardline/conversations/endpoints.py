@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
+from guardline.access.cases import ensure_can_read
+from guardline.access.roles import Permission
 from guardline.api.deps import Work, require
 from guardline.conversations import service
 from guardline.conversations.classification import Level
@@ -28,14 +30,13 @@ from guardline.conversations.schemas import (
     SearchResult,
 )
 from guardline.errors import BadInput, PayloadTooLarge
-from guardline.identity.apikeys import Scope
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
-Ingest = Annotated[Work, Depends(require(Scope.INGEST))]
-Read = Annotated[Work, Depends(require(Scope.READ))]
-Search = Annotated[Work, Depends(require(Scope.SEARCH))]
-Erase = Annotated[Work, Depends(require(Scope.ERASE))]
+Ingest = Annotated[Work, Depends(require(Permission.INGEST))]
+Read = Annotated[Work, Depends(require(Permission.CONVERSATION_READ, Permission.CONVERSATION_READ_ASSIGNED))]
+Search = Annotated[Work, Depends(require(Permission.SEARCH))]
+Erase = Annotated[Work, Depends(require(Permission.CUSTOMER_ERASE))]
 
 
 def message_read(m: Message) -> MessageRead:
@@ -169,7 +170,12 @@ async def post_call(request: Request, work: Ingest) -> CallRead:
 
 @router.get("/conversations/{conversation_id}", summary="A conversation with its masked messages")
 def get_conversation(conversation_id: uuid.UUID, work: Read) -> ConversationRead:
-    return work(lambda ctx: _conversation_read(*service.get_conversation(ctx, conversation_id)))
+    def read(ctx: service.Context) -> ConversationRead:
+        conversation, messages = service.get_conversation(ctx, conversation_id)
+        ensure_can_read(session=ctx.session, principal=work.principal, customer_id=conversation.customer_id)
+        return _conversation_read(conversation, messages)
+
+    return work(read)
 
 
 def _conversation_read(conversation: Conversation, messages: list[Message]) -> ConversationRead:
@@ -190,7 +196,12 @@ def _stored_read(stored: service.StoredCall) -> CallRead:
 
 @router.get("/calls/{call_id}", summary="A call with its masked transcript")
 def get_call(call_id: uuid.UUID, work: Read) -> CallRead:
-    return work(lambda ctx: _stored_read(service.get_call(ctx, call_id)))
+    def read(ctx: service.Context) -> CallRead:
+        stored = service.get_call(ctx, call_id)
+        ensure_can_read(session=ctx.session, principal=work.principal, customer_id=stored.call.customer_id)
+        return _stored_read(stored)
+
+    return work(read)
 
 
 @router.get(
@@ -200,7 +211,12 @@ def get_call(call_id: uuid.UUID, work: Read) -> CallRead:
     responses={200: {"content": {"audio/wav": {}}}},
 )
 def get_recording(call_id: uuid.UUID, work: Read) -> Response:
-    return Response(work(lambda ctx: service.redacted_recording(ctx, call_id)), media_type="audio/wav")
+    def read(ctx: service.Context) -> bytes:
+        stored = service.get_call(ctx, call_id)
+        ensure_can_read(session=ctx.session, principal=work.principal, customer_id=stored.call.customer_id)
+        return service.redacted_recording(ctx, call_id)
+
+    return Response(work(read), media_type="audio/wav")
 
 
 @router.post("/search", summary="Find customers and conversations by phone, order number or customer ref")

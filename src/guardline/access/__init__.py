@@ -1,0 +1,1 @@
+"""Access control: roles and permissions, tenant and case scope, unmask requests and grants, access review."""
