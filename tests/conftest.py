@@ -27,8 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from guardline.config import Settings
 from guardline.conversations.keyring import KeyRing
 from guardline.crypto import Cipher, LocalKeystore
+from guardline.identity import passwords
 from guardline.kit import migrate
 from guardline.kit.db import make_engine
+
+# Argon2id at its production cost takes ~170 ms a hash; the tests create hundreds of accounts.
+passwords.set_cost(time_cost=1, memory_cost=1024)
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("dev", print_blob=True)

@@ -8,8 +8,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-import guardline.conversations.models
 import guardline.access.models
+import guardline.conversations.models
 import guardline.identity.models  # noqa: F401
 from guardline.kit.db import Base
 

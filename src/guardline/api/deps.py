@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.access import review
@@ -253,11 +253,17 @@ def route_rule(route: APIRoute) -> tuple[Permission, ...] | None:
     return None
 
 
+def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
+    """Every API route with its full path (included routers resolved)."""
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute):
+            yield context.path or route.path, route
+
+
 def check_routes(app: FastAPI) -> None:
     """Refuse an app with a route that is neither public nor guarded: a new endpoint must say who
     may call it."""
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.path not in PUBLIC_PATHS and route_rule(route) is None:
-            raise ConfigurationError(
-                f"route {sorted(route.methods or ())} {route.path} declares no access rule"
-            )
+    for path, route in api_routes(app):
+        if path not in PUBLIC_PATHS and route_rule(route) is None:
+            raise ConfigurationError(f"route {sorted(route.methods or ())} {path} declares no access rule")

@@ -76,10 +76,11 @@ def check_policy(password: str, *, username: str) -> None:
     lowered = pw.lower()
     if lowered in _common() or len(set(lowered)) <= 2:
         raise BadInput("password: this is one of the most common passwords; choose another")
-    # A common password with digits or punctuation around it is still a guess away.
-    core = lowered.strip("0123456789!@#$%^&*.-_ ")
-    if len(core) >= 4 and core in _common() and len(core) >= len(lowered) - 4:
-        raise BadInput("password: this is a common password with a few characters added; choose another")
+    # A common password with a few characters added at either end is still a guess away.
+    common = _common()
+    for cut in range(1, 5):
+        if len(lowered) - cut >= 6 and (lowered[:-cut] in common or lowered[cut:] in common):
+            raise BadInput("password: this is a common password with a few characters added; choose another")
     if username and len(username) >= 3 and username.lower() in lowered:
         raise BadInput("password: must not contain the username")
 
