@@ -36,11 +36,11 @@ keys_app = typer.Typer(
 customers_app = typer.Typer(help="Customers: erasure (crypto-shredding).", no_args_is_help=True)
 
 
-def _factory(settings: Settings) -> sessionmaker[Session]:
+def factory_for(settings: Settings) -> sessionmaker[Session]:
     return sessionmaker(bind=make_engine(settings.resolved_database_url()), expire_on_commit=False)
 
 
-def _keyring(settings: Settings) -> KeyRing:
+def keyring_for(settings: Settings) -> KeyRing:
     return KeyRing(build_key_provider(settings), cipher=Cipher(settings.cipher))
 
 
@@ -71,6 +71,11 @@ def _report_init(report: bootstrap.InitReport) -> None:
         key = report.demo_key_file.read_text().strip()
         console.print(
             f"demo tenant created; its API key (also in {report.demo_key_file}, 0600):\n  {key}",
+            highlight=False,
+        )
+    if report.demo_staff_file is not None:
+        console.print(
+            f"demo staff (admin, supervisor, agent), passwords and TOTP secrets: {report.demo_staff_file}",
             highlight=False,
         )
 
@@ -120,8 +125,8 @@ def db_upgrade() -> None:
 @tenant_app.command("create")
 def tenant_create(slug: str, name: Annotated[str, typer.Option(help="Display name.")]) -> None:
     settings = get_settings()
-    with _factory(settings).begin() as session:
-        tenant = tenants.create(session=session, keyring=_keyring(settings), slug=slug, name=name)
+    with factory_for(settings).begin() as session:
+        tenant = tenants.create(session=session, keyring=keyring_for(settings), slug=slug, name=name)
         console.print(f"tenant {tenant.slug} {tenant.id}")
 
 
@@ -138,14 +143,14 @@ def tenant_policy(
     if file is not None:
         PiiPolicy.from_file(file)  # validates, with errors that name the file
         policy = json.loads(file.read_text(encoding="utf-8"))
-    with _factory(get_settings()).begin() as session:
+    with factory_for(get_settings()).begin() as session:
         service.set_policy(session=session, tenant=tenants.by_slug(session=session, slug=slug), policy=policy)
     console.print(f"tenant {slug}: policy {'cleared' if clear else 'set'}")
 
 
 @tenant_app.command("list")
 def tenant_list() -> None:
-    with _factory(get_settings())() as session:
+    with factory_for(get_settings())() as session:
         table = Table("slug", "id", "name", "created")
         for t in session.scalars(select(Tenant).order_by(Tenant.slug)):
             table.add_row(t.slug, str(t.id), t.name, t.created_at.isoformat(timespec="seconds"))
@@ -160,7 +165,7 @@ def apikey_create(
     expires_days: Annotated[int | None, typer.Option(min=1, help="Expiry in days (none: no expiry).")] = 90,
 ) -> None:
     """Create a key; it is printed once and cannot be shown again."""
-    with _factory(get_settings()).begin() as session:
+    with factory_for(get_settings()).begin() as session:
         t = tenants.by_slug(session=session, slug=tenant)
         row, key = apikeys.create(
             session=session,
@@ -175,7 +180,7 @@ def apikey_create(
 
 @apikey_app.command("list")
 def apikey_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
-    with _factory(get_settings())() as session:
+    with factory_for(get_settings())() as session:
         t = tenants.by_slug(session=session, slug=tenant)
         prefix = Column("prefix", no_wrap=True, min_width=12)
         table = Table(prefix, "name", "scopes", "expires", "revoked", "last used", "from")
@@ -194,7 +199,7 @@ def apikey_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> No
 
 @apikey_app.command("revoke")
 def apikey_revoke(prefix: str) -> None:
-    with _factory(get_settings()).begin() as session:
+    with factory_for(get_settings()).begin() as session:
         apikeys.revoke(session=session, prefix=prefix)
     console.print(f"revoked {prefix}")
 
@@ -203,8 +208,8 @@ def apikey_revoke(prefix: str) -> None:
 def keys_status() -> None:
     """KEK versions and how many keys each one wraps."""
     settings = get_settings()
-    keyring = _keyring(settings)
-    with _factory(settings)() as session:
+    keyring = keyring_for(settings)
+    with factory_for(settings)() as session:
         counts = dict(
             session.execute(select(DataKey.kek_version, func.count()).group_by(DataKey.kek_version)).all()
         )
@@ -224,7 +229,7 @@ def keys_status() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Create a new KEK version; new keys are wrapped with it. Run `keys rewrap` next."""
-    version = _keyring(get_settings()).provider.rotate()
+    version = keyring_for(get_settings()).provider.rotate()
     console.print(f"KEK version {version} is now current; run `guardline keys rewrap` to move existing keys")
 
 
@@ -232,8 +237,8 @@ def keys_rotate() -> None:
 def keys_rewrap(batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 500) -> None:
     """Rewrap every key onto the current KEK version, one committed batch at a time (resumable)."""
     settings = get_settings()
-    keyring = _keyring(settings)
-    factory = _factory(settings)
+    keyring = keyring_for(settings)
+    factory = factory_for(settings)
     with factory() as session:
         total = keyring.stale_counts(session=session)["data_keys"]
     with Progress(
@@ -251,10 +256,10 @@ def keys_rewrap(batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 5
 def keys_retire(version: int) -> None:
     """Destroy an old KEK version. Refused while any key is still wrapped by it."""
     settings = get_settings()
-    keyring = _keyring(settings)
+    keyring = keyring_for(settings)
     if version == keyring.provider.current_version():
         raise BadInput(f"KEK version {version} is current; rotate first, then retire the old one")
-    with _factory(settings)() as session:
+    with factory_for(settings)() as session:
         in_use = session.scalar(
             select(func.count()).select_from(DataKey).where(DataKey.kek_version == version)
         )
@@ -278,8 +283,8 @@ def customers_erase(
 ) -> None:
     """Crypto-shred a customer: destroy their data keys; nothing of theirs can be decrypted afterwards."""
     settings = get_settings()
-    keyring = _keyring(settings)
-    with _factory(settings).begin() as session:
+    keyring = keyring_for(settings)
+    with factory_for(settings).begin() as session:
         t = tenants.by_slug(session=session, slug=tenant)
         ctx = service.Context(session=session, keyring=keyring, tenant=t)
         _, destroyed = service.erase_customer(ctx, customer_id)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from guardline.cli import admin
 from guardline.errors import GuardlineError
+from guardline.identity import cli as identity_cli
 from guardline.pii.anonymizer import anonymize
 from guardline.pii.cli import app as pii_app
 from guardline.pii.engine import get_engine
@@ -29,6 +30,9 @@ app.add_typer(admin.tenant_app, name="tenant")
 app.add_typer(admin.apikey_app, name="apikey")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(admin.customers_app, name="customers")
+app.add_typer(identity_cli.user_app, name="user")
+app.add_typer(identity_cli.oauth_app, name="oauth")
+app.add_typer(identity_cli.access_app, name="access")
 
 
 @app.command()

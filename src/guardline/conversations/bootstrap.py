@@ -6,6 +6,7 @@ import io
 import json
 import math
 import os
+import secrets
 import struct
 import wave
 from dataclasses import dataclass
@@ -13,16 +14,18 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
+import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from guardline.access.models import CaseAssignment
 from guardline.config import Settings
 from guardline.conversations import service, tenants
 from guardline.conversations.keyring import KeyRing
 from guardline.conversations.models import Tenant
 from guardline.conversations.schemas import CallCreate, MessageCreate
 from guardline.crypto import Cipher, build_key_provider, init_local_keystore
-from guardline.identity import apikeys
+from guardline.identity import accounts, apikeys
 from guardline.kit import migrate
 from guardline.kit.db import make_engine
 
@@ -34,6 +37,7 @@ class InitReport:
     keystore_created: bool
     demo_created: bool
     demo_key_file: Path | None
+    demo_staff_file: Path | None = None
 
 
 def _write_secret(path: Path, text: str) -> None:
@@ -62,9 +66,65 @@ def initialize(settings: Settings, *, demo: bool) -> InitReport:
             session=session, tenant_id=tenant.id, name="demo", scopes=[s.value for s in apikeys.Scope]
         )
         seed_demo(session, keyring, tenant, settings)
+        staff = seed_demo_staff(session, keyring, tenant)
     key_file = settings.data_dir / "demo-api-key"
     _write_secret(key_file, key)
-    return InitReport(created, True, key_file)
+    staff_file = settings.data_dir / "demo-staff.json"
+    _write_secret(staff_file, json.dumps(staff, indent=2))
+    return InitReport(created, True, key_file, staff_file)
+
+
+def seed_demo_staff(session: Session, keyring: KeyRing, tenant: Tenant) -> list[dict[str, str]]:
+    """Demo accounts with TOTP enrolled: an admin, a supervisor and an agent who holds the case of
+    demo-customer-1. Their passwords and TOTP secrets go to data/demo-staff.json (0600) -- a demo
+    convenience only: real accounts enrol their own authenticator and nobody else sees the secret."""
+    out = []
+    agent_id = None
+    for username, role in (
+        ("demo-admin", "tenant_admin"),
+        ("demo-supervisor", "supervisor"),
+        ("demo-agent", "agent"),
+    ):
+        password = secrets.token_urlsafe(15)
+        user = accounts.create_user(
+            session=session,
+            tenant_id=tenant.id,
+            username=username,
+            display_name=username,
+            roles=[role],
+            password=password,
+        )
+        enrolment = accounts.begin_enrolment(session=session, provider=keyring.provider, user=user)
+        accounts.confirm_enrolment(
+            session=session, provider=keyring.provider, user=user, code=pyotp.TOTP(enrolment.secret).now()
+        )
+        user.mfa_last_step = None  # the first login may use the current code
+        out.append(
+            {
+                "tenant": tenant.slug,
+                "username": username,
+                "role": role,
+                "password": password,
+                "totp_secret": enrolment.secret,
+            }
+        )
+        if role == "agent":
+            agent_id = user.id
+    ctx = service.Context(session=session, keyring=keyring, tenant=tenant)
+    customers, _ = service.search(ctx, kind="customer_ref", value="demo-customer-1")
+    customer_id = customers[0] if customers else None
+    if agent_id is not None and customer_id is not None:
+        session.add(
+            CaseAssignment(
+                tenant_id=tenant.id,
+                customer_id=customer_id,
+                user_id=agent_id,
+                assigned_by=agent_id,
+                assigned_at=datetime.now(UTC),
+            )
+        )
+    session.flush()
+    return out
 
 
 def demo_wav(duration_ms: int = 6000, rate: int = 8000) -> bytes:

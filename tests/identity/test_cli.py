@@ -1,0 +1,83 @@
+"""`guardline user|oauth|access` end to end on a fresh data directory, and the demo staff of `init --demo`."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pyotp
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from guardline.api.app import create_app
+from guardline.cli.main import app
+from guardline.config import get_settings
+from guardline.errors import GuardlineError
+from tests.cli.test_admin_cli import data_dir, run
+
+__all__ = ["data_dir"]  # the fixture, shared with the admin CLI tests
+
+runner = CliRunner()
+
+
+def _fails(*args: str) -> str:
+    """The refusal's message (main() prints it and exits 2; the runner sees the GuardlineError)."""
+    result = runner.invoke(app, list(args), env={"COLUMNS": "240"})
+    assert result.exit_code != 0
+    assert isinstance(result.exception, GuardlineError), result.output
+    return result.exception.message
+
+
+def test_user_lifecycle(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run("init")
+    run("tenant", "create", "shop", "--name", "Shop")
+    monkeypatch.setenv("GUARDLINE_NEW_PASSWORD", "password1234")
+    assert "common" in _fails("user", "create", "ann", "--tenant", "shop", "--role", "agent")
+    monkeypatch.setenv("GUARDLINE_NEW_PASSWORD", "a long enough passphrase")
+    out = run("user", "create", "ann", "--tenant", "shop", "--role", "agent")
+    assert "account ann (agent)" in out
+    assert "passphrase" not in out
+    assert "separation of duties" in _fails(
+        "user", "create", "boss", "--tenant", "shop", "--role", "tenant_admin", "--role", "auditor"
+    )
+    run("user", "create", "ops", "--role", "platform_admin")  # a platform operator
+    listed = run("user", "list", "--tenant", "shop")
+    assert "ann" in listed
+    assert "ops" not in listed
+    assert "ops" in run("user", "list")
+    assert "unlocked" in run("user", "unlock", "ann", "--tenant", "shop")
+    assert "MFA reset" in run("user", "reset-mfa", "ann", "--tenant", "shop")
+    assert "disabled" in run("user", "disable", "ann", "--tenant", "shop")
+    assert "no account 'nobody'" in _fails("user", "unlock", "nobody", "--tenant", "shop")
+    report = json.loads(run("access", "review", "--tenant", "shop", "--json"))
+    assert report["privileged_accounts"] == []  # ann is disabled
+    assert "dormant accounts" in run("access", "review", "--tenant", "shop")
+
+
+def test_oauth_commands(data_dir: Path) -> None:
+    run("init")
+    run("tenant", "create", "shop", "--name", "Shop")
+    out = run("oauth", "create-client", "--tenant", "shop", "--name", "crm", "--scope", "ingest")
+    assert "client_id glc_" in out
+    assert "signing key" in run("oauth", "rotate-signing-key")
+    assert "scopes must be" in _fails(
+        "oauth", "create-client", "--tenant", "shop", "--name", "x", "--scope", "all"
+    )
+
+
+def test_demo_staff_can_log_in_with_totp(data_dir: Path) -> None:
+    run("init", "--demo")
+    staff_file = data_dir / "demo-staff.json"
+    assert stat.S_IMODE(staff_file.stat().st_mode) == 0o600
+    staff = {s["username"]: s for s in json.loads(staff_file.read_text())}
+    assert set(staff) == {"demo-admin", "demo-supervisor", "demo-agent"}
+    client = TestClient(create_app(get_settings()))
+    agent = staff["demo-agent"]
+    body = {"tenant": "demo", "username": "demo-agent", "password": agent["password"]}
+    assert client.post("/v1/auth/login", json=body).json()["error"] == "MfaRequired"
+    r = client.post("/v1/auth/login", json={**body, "otp": pyotp.TOTP(agent["totp_secret"]).now()})
+    assert r.status_code == 200, r.text
+    cases = client.get("/v1/cases", headers={"Authorization": f"Bearer {r.json()['token']}"}).json()
+    assert len(cases) == 1  # the demo agent holds demo-customer-1's case
