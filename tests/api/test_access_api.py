@@ -297,3 +297,31 @@ def test_access_review(
     assert unused[world.agent_id] == ["search"]
     assert "unmask.approve" not in unused[world.supervisor_id]
     assert staff_client.get("/v1/access-review", headers=world.agent).status_code == 403
+
+
+def test_ml_engineer_gets_de_identified_messages_only(
+    staff_client: TestClient,
+    session: Session,
+    keyring: KeyRing,
+    shop: Tenant,
+    world: World,
+    app_settings: Settings,
+    clock: FakeClock,
+) -> None:
+    ml = create_staff(session, keyring.provider, shop, ["ml_engineer"], mfa=False)
+    token = staff_token(session, ml, app_settings, clock)
+    session.commit()
+    r = staff_client.get("/v1/training/messages?limit=10", headers=bearer(token))
+    assert r.status_code == 200, r.text
+    rows = r.json()
+    assert len(rows) == 1
+    assert rows[0]["text"] == "我的手机号138****5678，请明天送货"
+    assert rows[0]["entity_types"] == ["PHONE"]
+    for value in (PHONE, world.customer_id, world.conversation_id, world.message_id):
+        assert value not in r.text
+    assert (
+        staff_client.get(f"/v1/conversations/{world.conversation_id}", headers=bearer(token)).status_code
+        == 403
+    )
+    assert staff_client.get("/v1/training/messages", headers=world.agent).status_code == 403
+    assert staff_client.get("/v1/training/messages?limit=0", headers=bearer(token)).status_code == 422

@@ -52,6 +52,7 @@ EXPECTED: dict[tuple[str, str], tuple[Permission, ...] | None] = {
     ("GET", "/v1/calls/{call_id}/recording"): READ,
     ("POST", "/v1/search"): (P.SEARCH,),
     ("DELETE", "/v1/customers/{customer_id}"): (P.CUSTOMER_ERASE,),
+    ("GET", "/v1/training/messages"): (P.TRAINING_READ,),
     ("POST", "/v1/auth/logout"): ANY,
     ("GET", "/v1/auth/me"): ANY,
     ("GET", "/v1/auth/sessions"): ANY,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from guardline.access.cases import ensure_can_read
 from guardline.access.roles import Permission
 from guardline.api.deps import Work, require
-from guardline.conversations import service
+from guardline.conversations import deidentified, service
 from guardline.conversations.classification import Level
 from guardline.conversations.models import Call, Conversation, Message
 from guardline.conversations.schemas import (
@@ -37,6 +38,7 @@ Ingest = Annotated[Work, Depends(require(Permission.INGEST))]
 Read = Annotated[Work, Depends(require(Permission.CONVERSATION_READ, Permission.CONVERSATION_READ_ASSIGNED))]
 Search = Annotated[Work, Depends(require(Permission.SEARCH))]
 Erase = Annotated[Work, Depends(require(Permission.CUSTOMER_ERASE))]
+Training = Annotated[Work, Depends(require(Permission.TRAINING_READ))]
 
 
 def message_read(m: Message) -> MessageRead:
@@ -230,3 +232,12 @@ def delete_customer(customer_id: uuid.UUID, work: Erase) -> ErasureRead:
     customer, destroyed = work(lambda ctx: service.erase_customer(ctx, customer_id))
     assert customer.erased_at is not None
     return ErasureRead(customer_id=customer.id, erased_at=customer.erased_at, data_keys_destroyed=destroyed)
+
+
+@router.get("/training/messages", summary="De-identified messages for model training (ML engineers)")
+def training_messages(
+    work: Training,
+    limit: Annotated[int, Query(ge=1, le=deidentified.MAX_LIMIT)] = 100,
+    before: Annotated[datetime | None, Query(description="Page: messages sent before this time.")] = None,
+) -> list[dict[str, Any]]:
+    return work(lambda ctx: deidentified.messages(ctx, limit=limit, before=before))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from guardline.config import Settings
 from guardline.crypto.aead import Cipher, encode_context, forget_keys, new_data_key, open_, seal
-from guardline.crypto.blind_index import blind_index
+from guardline.crypto.blind_index import blind_index, pseudonym
 from guardline.crypto.local import LocalKeystore, load_master_key
 from guardline.crypto.providers import KeyProvider, WrappedKey
 from guardline.errors import ConfigurationError, KeyUnavailable
@@ -35,6 +35,7 @@ __all__ = [
     "load_master_key",
     "new_data_key",
     "open_",
+    "pseudonym",
     "seal",
 ]
 

@@ -41,3 +41,11 @@ def normalize(kind: str, value: str) -> str:
 def blind_index(key: bytes, kind: str, value: str) -> bytes:
     message = kind.encode() + b"\0" + normalize(kind, value).encode()
     return hmac.new(key, message, hashlib.sha256).digest()[:16]
+
+
+def pseudonym(key: bytes, purpose: str, value: str) -> bytes:
+    """A keyed, unlinkable stand-in for an identifier (for de-identified exports): stable under one
+    key and purpose, unrelated across tenants and purposes, and never equal to a blind index."""
+    return hmac.new(key, b"pseudonym\0" + purpose.encode() + b"\0" + value.encode(), hashlib.sha256).digest()[
+        :16
+    ]

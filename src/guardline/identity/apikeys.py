@@ -2,7 +2,7 @@
 
 A key is ``glk_<prefix>_<secret>``: the prefix (public, unique) finds the row, the 256-bit secret is
 compared as SHA-256 in constant time. A fast hash is right here because the secret is random, not a
-password; the identity issue adds OAuth2 client credentials on top of this.
+password. OAuth2 client credentials (identity/oauth.py) are the short-lived alternative.
 """
 
 from __future__ import annotations
