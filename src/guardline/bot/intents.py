@@ -74,8 +74,8 @@ _HUMAN_ZH = re.compile(
 )
 _HUMAN_EN = re.compile(
     r"\b(?:human|real\s+person|live\s+(?:person|agent|chat)|representative|operator|"
-    r"(?:an?|the|real|live|human|support|customer\s+service)\s+agents?|someone\s+real|"
-    r"(?:talk|speak|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|some)?(?:person|one|body|staff|support|customer\s+service)|"
+    r"(?:an?|real|live|human|support|customer\s+service)\s+agents?|someone\s+real|"
+    r"(?:talk|speak|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|the\s+|some)?(?:person|one|body|staff|agent|support|customer\s+service)|"
     r"(?:a|real)\s+person|support\s+staff|not\s+a\s+bot|don'?t\s+want\s+(?:a|the|this)\s+bot|"
     r"stop\s+the\s+bot)\b|^\s*agent\s*[.!?]*\s*$"
 )
@@ -85,7 +85,7 @@ _DECLINE_ZH = re.compile(
 )
 _DECLINE_EN = re.compile(
     r"\b(?:no\s+need\s+(?:for|to\s+(?:talk|speak)\s+(?:to|with))|don'?t\s+(?:need|want)\s+(?:a|to\s+talk\s+to\s+a)|"
-    r"not\s+(?:a|necessary\s+to\s+get\s+a))\s+(?:human|person|agent)"
+    r"not\s+(?:a|necessary\s+to\s+get\s+a))\s+(?:an?\s+|the\s+)?(?:human|person|agent)"
 )
 _AI_QUESTION = re.compile(r"人工智能|\bartificial intelligence\b")
 
@@ -93,9 +93,13 @@ _AI_QUESTION = re.compile(r"人工智能|\bartificial intelligence\b")
 def wants_human(text: str) -> bool:
     """True when the customer asks for a person; declining one ("不用转人工") is not asking."""
     norm = normalize(text)
-    if _DECLINE_ZH.search(norm) or _DECLINE_EN.search(norm):
+    if _declines_human(norm):
         return False
     return bool(_HUMAN_ZH.search(_AI_QUESTION.sub(" ", norm)) or _HUMAN_EN.search(norm))
+
+
+def _declines_human(norm: str) -> bool:
+    return bool(_DECLINE_ZH.search(norm) or _DECLINE_EN.search(norm))
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -196,6 +200,12 @@ class IntentClassifier:
         if not tokens(text):
             # Nothing to read ("???", "嗯嗯" is words; "…" is not): treat as small talk, never guess.
             return IntentResult(Intent.SMALL_TALK, confidence, best, None, ranking)
+        if best is Intent.HUMAN_HANDOFF:
+            norm = normalize(text)
+            if _declines_human(norm) or _AI_QUESTION.search(norm):
+                # The words of a handoff (人工, 客服) in "不用转人工了" or "你们是人工智能吗": the
+                # rule already said no, so the next guess decides.
+                best, confidence = ranking[1]
         intent = best if confidence >= self.threshold else Intent.FAQ
         return IntentResult(intent, confidence, best, None, ranking)
 

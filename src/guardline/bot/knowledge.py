@@ -346,10 +346,11 @@ def format_of(path: Path) -> FaqFormat:
 
 
 def read_faq_file(path: Path) -> list[FaqEntry]:
+    format = format_of(path)
     size = path.stat().st_size
     if size > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(f"{path.name} is {size} bytes; the limit is {MAX_IMPORT_BYTES}: split the file")
-    return parse_faq(path.read_bytes(), format=format_of(path), source=path.name)
+    return parse_faq(path.read_bytes(), format=format, source=path.name)
 
 
 # ------------------------------------------------------------------------------------------ search
