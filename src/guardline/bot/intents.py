@@ -28,6 +28,8 @@ MAX_TEXT_CHARS = 4_000
 # Below this probability the classifier's guess is not trusted and the message goes to the
 # knowledge base as a general question (Intent.FAQ).
 DEFAULT_THRESHOLD = 0.30
+# Without the rule, the classifier alone hands a customer to a person only when at least this sure.
+HANDOFF_THRESHOLD = 0.5
 
 
 class Intent(StrEnum):
@@ -42,6 +44,9 @@ class Intent(StrEnum):
     SMALL_TALK = "small_talk"
     # Questions about products and shop policies, and the fallback for anything unsure.
     FAQ = "faq"
+
+
+_HANDS_OFF = frozenset({Intent.HUMAN_HANDOFF, Intent.COMPLAINT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +73,10 @@ class IntentResult:
 _HUMAN_ZH = re.compile(
     r"转\s*人\s*工|转接人工|人工\s*(?:客服|服务|坐席|座席|台|专员|处理|回复)|"
     r"(?:找|要|接|叫|换|来|请|求|给我)\s*(?:个|一个|一下)?\s*(?:人工|真人|活人)|"
-    r"真人\s*(?:客服|服务|回答|回复|聊)|转接\s*客服|客服\s*(?:人员|小姐姐|经理)|"
+    r"真人\s*(?:客服|服务|回答|回复|聊|在线)|有没有\s*(?:真人|人工)|有(?:真人|人工)吗|转接\s*客服|客服\s*(?:人员|小姐姐|经理)|"
     r"^(?:人工[\s,.!?，。！？]*)+$|人工\s*(?:呢|在吗|在不在)|"
+    # A caller who ends or starts with a bare 人工: "我的订单到哪了 人工"
+    r"(?:^|[\s,.!?，。！？])人工[\s,.!?，。！？]*$|^人工[\s,.!?，。！？]|"
     r"(?:不要|不想|别)\s*(?:跟|和)?\s*机器人|跟\s*人\s*说话|工作人员"
 )
 _HUMAN_EN = re.compile(
@@ -206,7 +213,9 @@ class IntentClassifier:
                 # The words of a handoff (人工, 客服) in "不用转人工了" or "你们是人工智能吗": the
                 # rule already said no, so the next guess decides.
                 best, confidence = ranking[1]
-        intent = best if confidence >= self.threshold else Intent.FAQ
+        # A guess that puts the customer in the agent queue must be surer than one that answers.
+        needed = max(self.threshold, HANDOFF_THRESHOLD) if best in _HANDS_OFF else self.threshold
+        intent = best if confidence >= needed else Intent.FAQ
         return IntentResult(intent, confidence, best, None, ranking)
 
     def classify_many(self, texts: Iterable[str]) -> list[IntentResult]:

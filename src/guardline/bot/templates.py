@@ -7,10 +7,8 @@ from guardline.bot.text import Lang
 # The explicit label the 2025 measures for labeling AI-generated synthetic content (《人工智能生成合成内容
 # 标识办法》) require on generated text; on a call it is spoken before the reply.
 AI_LABEL: dict[Lang, str] = {"zh": "本回复由AI生成", "en": "AI-generated"}
-AI_SPOKEN_LABEL: dict[Lang, str] = {
-    "zh": "以下为AI语音助手的回复。",
-    "en": "This is an automated AI assistant.",
-}
+# Read out by text-to-speech before the reply, so it says the label itself.
+AI_SPOKEN_LABEL: dict[Lang, str] = {"zh": "本回复由AI生成。", "en": "AI-generated reply."}
 
 TEMPLATES: dict[str, dict[Lang, str]] = {
     "greeting": {
