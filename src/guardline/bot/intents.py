@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -181,7 +180,6 @@ class IntentClassifier:
         self._model = LogisticRegression(C=20.0, solver="newton-cg", max_iter=300, class_weight="balanced")
         self._model.fit(features, labels)
         self._classes: tuple[Intent, ...] = tuple(Intent(c) for c in self._model.classes_)
-        self._lock = threading.Lock()
 
     def _features(self, texts: Sequence[str], *, fit: bool = False) -> spmatrix:
         from scipy.sparse import hstack

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -229,7 +229,6 @@ class _Turn:
     intent: Intent
     context: BotContext
     order_no: str | None
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class Bot:
