@@ -354,3 +354,17 @@ def test_reply_refuses_bad_input() -> None:
         demo_bot().reply("退" * 5000, context=BotContext())
     with pytest.raises(BadInput, match="string"):
         demo_bot().reply(None, context=BotContext())  # type: ignore[arg-type]
+
+
+def test_own_order_questions_never_get_a_policy_answer_instead() -> None:
+    reply = demo_bot().reply("我的快递到哪了", context=BotContext())
+    assert reply.kind is ReplyKind.TEMPLATE
+    assert "登录" in reply.body
+    assert reply.sources == ()
+
+
+def test_without_an_order_to_look_at_a_policy_answer_still_helps() -> None:
+    for context in (BotContext(), signed_in()):
+        reply = demo_bot().reply("订单还没发货能取消吗", context=context)
+        assert reply.kind is ReplyKind.ANSWER
+        assert reply.sources == ("cancel-order",)

@@ -398,12 +398,23 @@ class Bot:
         address_ref = find_address_ref(t.text)
         # A policy question ("包邮吗", "下单后地址还能改吗") is answered from the FAQ; the customer's
         # own order ("我的快递到哪了", an order number, a new address) needs the shop's system.
+        own = bool(_OWN.search(t.norm))
         acts = t.intent is not Intent.SHIPPING and _ACTION.search(t.norm)
-        if t.order_no is None and address_ref is None and not _OWN.search(t.norm) and not acts:
+        if t.order_no is None and address_ref is None and not own and not acts:
             hit = self._knowledge_hit(t, strict=t.intent is not Intent.SHIPPING)
             if hit is not None:
                 return self._answer(t, hit)
         customer = t.context.customer
+        if (
+            (customer is None or self.tools is None)
+            and not own
+            and t.order_no is None
+            and address_ref is None
+        ):
+            # No order to look at: a FAQ entry on the topic is still better than a dead end.
+            hit = self._knowledge_hit(t)
+            if hit is not None:
+                return self._answer(t, hit)
         if customer is None:
             return self._reply(t, TEMPLATES["login_required"][t.lang], ReplyKind.TEMPLATE)
         if self.tools is None:
