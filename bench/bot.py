@@ -269,7 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         f"Through the bot (thresholds as shipped): {answered_right}/{len(in_scope)} in-scope queries "
         f"answered with the expected entry, {answered_wrong} answered with another entry, "
-        f"{len(in_scope) - answered_right - answered_wrong} got no FAQ answer (an offer of a person, a request to sign in, or a handoff); "
+        f"{len(in_scope) - answered_right - answered_wrong} got no FAQ answer (an offer of a person, "
+        "a request to sign in, or a handoff); "
         f"{abstained}/{len(out_scope)} out-of-scope queries got no FAQ answer.",
     ]
     report = "\n".join(lines)
