@@ -65,6 +65,7 @@ HUMAN = [
     "找个真人",
     "人工客服在吗？",
     "转 人 工",
+    "喂 转人公 转人公",  # ASR
     "ＲＥＡＬ ＰＥＲＳＯＮ please",
     "talk to a human",
     "I want to speak to a real person",

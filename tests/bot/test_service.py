@@ -368,3 +368,14 @@ def test_without_an_order_to_look_at_a_policy_answer_still_helps() -> None:
         reply = demo_bot().reply("订单还没发货能取消吗", context=context)
         assert reply.kind is ReplyKind.ANSWER
         assert reply.sources == ("cancel-order",)
+
+
+def test_concurrent_replies_match_sequential_ones() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    bot = demo_bot(tools=tools())
+    texts = [m for m in MESSAGES if m] * 4
+    expected = [bot.reply(t, context=signed_in()) for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda t: bot.reply(t, context=signed_in()), texts))
+    assert got == expected

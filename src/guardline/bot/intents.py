@@ -70,7 +70,8 @@ class IntentResult:
 
 # Asking for a person. 人工 alone is not enough (人工智能, 人工费), so each form names the request.
 _HUMAN_ZH = re.compile(
-    r"转\s*人\s*工|转接人工|人工\s*(?:客服|服务|坐席|座席|台|专员|处理|回复)|"
+    # 人公 / 人宫: what speech recognition makes of 人工 on noisy lines.
+    r"转\s*人\s*[工公宫]|转接人工|人[工公]\s*(?:客服|服务|坐席|座席|台|专员|处理|回复)|"
     r"(?:找|要|接|叫|换|来|请|求|给我)\s*(?:个|一个|一下)?\s*(?:人工|真人|活人)|"
     r"真人\s*(?:客服|服务|回答|回复|聊|在线)|有没有\s*(?:真人|人工)|有(?:真人|人工)吗|转接\s*客服|客服\s*(?:人员|小姐姐|经理)|"
     r"^(?:人工[\s,.!?，。！？]*)+$|人工\s*(?:呢|在吗|在不在)|"
