@@ -379,3 +379,32 @@ def test_concurrent_replies_match_sequential_ones() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda t: bot.reply(t, context=signed_in()), texts))
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "handoff"),
+    [("好的", True), ("需要", True), ("yes please", True), ("不用了", False), ("no thanks", False)],
+)
+def test_a_yes_to_the_offer_of_a_person_hands_off(answer: str, handoff: bool) -> None:
+    bot = demo_bot()
+    offer = bot.reply("你们支持以旧换新吗", context=BotContext())
+    assert offer.offer_handoff
+    history = [Turn("customer", offer.intent), offer.as_turn()]
+    reply = bot.reply(answer, context=BotContext(history=history))
+    assert reply.handoff is handoff
+    assert reply.kind is (ReplyKind.HANDOFF if handoff else ReplyKind.TEMPLATE)
+
+
+def test_a_plain_yes_without_an_offer_is_small_talk() -> None:
+    assert not demo_bot().reply("好的", context=BotContext()).handoff
+
+
+def test_an_answer_from_the_other_language_is_labeled_in_its_language() -> None:
+    store = KnowledgeStore()
+    store.import_faq(
+        "question,answer\nAirPods 多久发货,AirPods 付款后48小时内发货。\n", shop="zh-only", format="csv"
+    )
+    reply = Bot(knowledge=store).reply("airpods", context=BotContext(shop="zh-only"))
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.lang == "zh"
+    assert reply.label == "本回复由AI生成"

@@ -52,6 +52,15 @@ _OWN = re.compile(
     r"我的|我那|我买的|我下的|我这|我刚|我昨天|我上|到哪|在哪|到了没|还没到|没收到|签收|帮我查|查一下|查下|"
     r"\bmy\b|\bmine\b|where'?s|where is|\bi (?:ordered|bought|placed)|check on|look up"
 )
+# Short answers to "shall I get you a person?".
+_YES = re.compile(
+    r"^(?:好|好的|好滴|好啊|好吧|行|可以|需要|要|是|是的|对|嗯|嗯嗯|麻烦了|麻烦你了|转吧|转|"
+    r"yes|yeah|yep|ok|okay|sure|please|yes please|ok please)[\s,.!。！，~]*(?:谢谢|thanks)?[\s.!。！]*$"
+)
+_NO = re.compile(
+    r"^(?:不|不用|不用了|不需要|不要|算了|没事|没事了|先不用|no|nope|no thanks|not now)[\s,.!。！，~]*"
+    r"(?:谢谢|thanks)?[\s.!。！]*$"
+)
 # The customer asks the bot to do something ("我要改地址"), not how it is done ("地址还能改吗").
 _ACTION = re.compile(r"我想|我要|帮我|给我|麻烦|\bi (?:want|need|would like)|\bplease\b|can you|could you")
 _COMPROMISE = re.compile(
@@ -98,6 +107,8 @@ class Turn:
     intent: Intent | None = None
     kind: ReplyKind | None = None
     order_no: str | None = None
+    # The bot asked "shall I get you a person?": a plain "好的" / "yes" now means a handoff.
+    offered_handoff: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +180,7 @@ class BotReply:
         return f"{self.body}\n\n{'（' + self.label + '）' if self.lang == 'zh' else '(' + self.label + ')'}"
 
     def as_turn(self) -> Turn:
-        return Turn("bot", self.intent, self.kind, self.order_no)
+        return Turn("bot", self.intent, self.kind, self.order_no, self.offer_handoff)
 
     def to_dict(self) -> dict[str, object]:
         summary = self.handoff_summary
@@ -265,6 +276,12 @@ class Bot:
             order_no=find_order_no(text),
         )
         last = _last_bot_turn(context.history)
+        if last is not None and last.offered_handoff and turn.intent is not Intent.HUMAN_HANDOFF:
+            if _YES.match(turn.norm):
+                turn.intent = Intent.HUMAN_HANDOFF
+                return self._handoff(turn, "customer_request", TEMPLATES["handoff"][turn.lang])
+            if _NO.match(turn.norm):
+                return self._reply(turn, TEMPLATES["declined_handoff"][turn.lang], ReplyKind.TEMPLATE)
         # "T2024061199821" right after the bot asked which order: the question continues.
         if (
             turn.intent is Intent.FAQ
@@ -299,10 +316,12 @@ class Bot:
 
     # ----------------------------------------------------------------------------------- pieces
 
-    def _reply(self, t: _Turn, body: str, kind: ReplyKind, **fields: object) -> BotReply:
+    def _reply(
+        self, t: _Turn, body: str, kind: ReplyKind, *, lang: Lang | None = None, **fields: object
+    ) -> BotReply:
         return BotReply(
             body=body,
-            lang=t.lang,
+            lang=lang or t.lang,
             intent=t.intent,
             confidence=t.result.confidence,
             kind=kind,
@@ -327,7 +346,10 @@ class Bot:
         return None
 
     def _answer(self, t: _Turn, hit: Hit) -> BotReply:
-        return self._reply(t, hit.entry.answer, ReplyKind.ANSWER, sources=(hit.entry.id,))
+        # A shop with an FAQ in one language answers in it; the label then matches the answer.
+        return self._reply(
+            t, hit.entry.answer, ReplyKind.ANSWER, lang=hit.entry.lang, sources=(hit.entry.id,)
+        )
 
     def _from_knowledge(self, t: _Turn) -> BotReply:
         hit = self._knowledge_hit(t)

@@ -33,6 +33,10 @@ TEMPLATES: dict[str, dict[Lang, str]] = {
         "zh": "好的，正在为您转接人工客服，请稍候。刚才的对话记录会一并转给客服，您不用重复说明。",
         "en": "Sure, connecting you to a person now. They'll see this conversation, so no need to repeat.",
     },
+    "declined_handoff": {
+        "zh": "好的，那您可以换个说法再问我，或者随时说“转人工”。",
+        "en": 'Okay. Feel free to ask another way, or say "human" any time.',
+    },
     "handoff_unanswered": {
         "zh": "抱歉没能帮到您，正在为您转接人工客服，请稍候。",
         "en": "Sorry I couldn't help. I'm connecting you to a person now.",
