@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     audio_redaction: Literal["silence", "tone"] = "silence"
     keep_original_audio: bool = False
 
+    # Guards (guardline.guard): message limits, rates in the `limits` notation ("30/minute"; empty
+    # switches one off), the forbidden-content library (unset: the shipped default), what a foreign
+    # personal value in a reply does, and how many verbatim prompt characters count as a leak.
+    guard_max_chars: int = Field(default=4000, ge=1)
+    guard_max_lines: int = Field(default=200, ge=1)
+    guard_rate_customer: str | None = "30/minute"
+    guard_rate_source: str | None = "120/minute"
+    guard_rate_credential: str | None = "1200/minute"
+    guard_forbidden_file: Path | None = None
+    guard_pii_action: Literal["sanitize", "block"] = "sanitize"
+    guard_prompt_overlap_chars: int = Field(default=40, ge=12)
+    # Shared state for several instances (rate-limit counts): redis://host:6379/0. Unset: in memory.
+    redis_url: SecretStr | None = None
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'guardline.db').resolve()}"
 

@@ -1,0 +1,312 @@
+"""Guard benchmark: detection and false-positive rates on the labeled corpus, and guard latency.
+
+Run from the repository root with the project venv::
+
+    .venv/bin/python bench/guard.py [--corpus-dir bench/corpus/guard] [--repeat N] [--write-results]
+                                    [--errors N] [--split train|heldout]
+
+Detection: an attack counts as detected when the input guard blocks it (any category); "right
+category" additionally needs the attack's own category. False positive: a benign message blocked.
+Both are reported per category and per split. The train split is what the scanners were tuned on;
+the held-out split was written before any scanner and never tuned on.
+
+Output guard: ``outputs.jsonl`` holds bot replies labeled leak/clean (another customer's data,
+prompt leaks, forbidden phrases; clean replies that repeat the customer's own values).
+
+Latency: pinned to CPU 0; one warm-up pass, then ``--repeat`` timed passes; per message the minimum
+over passes of input guard + output guard (the reply for a message is the corpus reply with the same
+index modulo their count). Rate limits are off here (measured separately: one in-memory hit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from _results import RESULTS, machine_facts, write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "bench" / "corpus" / "guard"
+SPLITS = ("train", "heldout")
+DETECTION_TARGET = 0.95
+FP_TARGET = 0.01
+P95_TARGET_MS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    text: str
+    label: str
+    category: str
+    lang: str
+    split: str
+
+
+def load(corpus_dir: Path) -> list[Message]:
+    out = []
+    for split in SPLITS:
+        for line in (corpus_dir / f"{split}.jsonl").read_text(encoding="utf-8").splitlines():
+            raw = json.loads(line)
+            out.append(
+                Message(raw["id"], raw["text"], raw["label"], raw["category"], raw["lang"], raw["split"])
+            )
+    return out
+
+
+def load_outputs(corpus_dir: Path) -> list[dict[str, Any]]:
+    path = corpus_dir / "outputs.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@dataclass(slots=True)
+class Tally:
+    n: int = 0
+    blocked: int = 0
+    right: int = 0
+
+    def rate(self, attr: str = "blocked") -> float | None:
+        return getattr(self, attr) / self.n if self.n else None
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def evaluate(
+    messages: Sequence[Message],
+) -> tuple[dict[tuple[str, str, str], Tally], list[tuple[Message, str]]]:
+    from guardline.guard import InputGuard
+
+    guard = InputGuard()
+    tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
+    errors: list[tuple[Message, str]] = []
+    for m in messages:
+        d = guard.scan(m.text, lang=m.lang)
+        blocked = not d.allowed
+        for split in (m.split, "all"):
+            for cat in (m.category, "*"):
+                t = tallies[(split, m.label, cat)]
+                t.n += 1
+                t.blocked += blocked
+                t.right += blocked and d.category is not None and d.category.value == m.category
+        if blocked != (m.label == "attack"):
+            errors.append((m, d.reason))
+    return tallies, errors
+
+
+def evaluate_outputs(outputs: Sequence[dict[str, Any]]) -> dict[tuple[str, str], Tally]:
+    from guardline.guard import OutputGuard
+
+    guard = OutputGuard()
+    tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    for o in outputs:
+        d = guard.scan(
+            o["reply"],
+            own_values=o.get("own_values", ()),
+            system_prompt=o.get("system_prompt"),
+            canaries=o.get("canaries", ()),
+        )
+        flagged = d.action.value != "allow"
+        for cat in (o["category"], "*"):
+            t = tallies[(o["label"], cat)]
+            t.n += 1
+            t.blocked += flagged
+            t.right += flagged and d.category is not None and d.category.value == o["category"]
+    return tallies
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 100))
+    return ordered[int(rank) - 1]
+
+
+def latency(messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repeat: int) -> dict[str, Any]:
+    from guardline.guard import InputGuard, OutputGuard, RateLimiter
+
+    os.sched_setaffinity(0, {0})
+    inp, out = InputGuard(), OutputGuard()
+    replies = [o for o in outputs if o["label"] == "clean"] or [{"reply": "好的"}]
+
+    def one(i: int, m: Message) -> tuple[int, int]:
+        r = replies[i % len(replies)]
+        t0 = time.perf_counter_ns()
+        inp.scan(m.text, lang=m.lang)
+        t1 = time.perf_counter_ns()
+        out.scan(r["reply"], own_values=r.get("own_values", ()), system_prompt=r.get("system_prompt"))
+        return t1 - t0, time.perf_counter_ns() - t1
+
+    for i, m in enumerate(messages):
+        one(i, m)
+    best_in: dict[int, int] = {}
+    best_both: dict[int, int] = {}
+    for _ in range(repeat):
+        for i, m in enumerate(messages):
+            a, b = one(i, m)
+            best_in[i] = min(a, best_in.get(i, a))
+            best_both[i] = min(a + b, best_both.get(i, a + b))
+    limiter = RateLimiter()
+    t0 = time.perf_counter_ns()
+    for k in range(2000):
+        limiter.hit(customer=f"c{k % 50}", source="203.0.113.7", credential="key-1")
+    hit_us = (time.perf_counter_ns() - t0) / 2000 / 1000
+    both_ms = [v / 1e6 for v in best_both.values()]
+    in_ms = [v / 1e6 for v in best_in.values()]
+    return {
+        "n": len(messages),
+        "in_p50": statistics.median(in_ms), "in_p95": percentile(in_ms, 95), "in_max": max(in_ms),
+        "p50": statistics.median(both_ms), "p95": percentile(both_ms, 95), "max": max(both_ms),
+        "rate_hit_us": hit_us,
+    }  # fmt: skip
+
+
+def render(
+    command: str, messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repeat: int
+) -> tuple[str, list[tuple[Message, str]]]:
+    tallies, errors = evaluate(messages)
+    lat = latency(messages, outputs, repeat)
+    counts = Counter((m.split, m.label) for m in messages)
+    lines = [
+        "## Guards: detection, false positives, latency",
+        "",
+        f"- Command: `{command}`",
+        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Machine: {machine_facts()}; pinned to CPU 0",
+        f"- Corpus: {len(messages)} messages — train {counts[('train', 'attack')]} attacks / "
+        f"{counts[('train', 'benign')]} benign, held-out {counts[('heldout', 'attack')]} attacks / "
+        f"{counts[('heldout', 'benign')]} benign; {len(outputs)} bot replies for the output guard",
+        "- Detection = blocked (any category); right category = blocked with the attack's own category."
+        " The scanners were tuned on train only; held-out was written before the scanners and not tuned on.",
+        "",
+        "### Targets",
+        "",
+    ]
+    rows = []
+    for split in ("heldout", "train", "all"):
+        det = tallies[(split, "attack", "*")].rate()
+        fp = tallies[(split, "benign", "*")].rate()
+        rows.append(
+            [
+                f"detection, {split}",
+                f"≥ {pct(DETECTION_TARGET)}",
+                pct(det),
+                "PASS" if det is not None and det >= DETECTION_TARGET else "MISS",
+            ]
+        )
+        rows.append(
+            [
+                f"false positives, {split}",
+                f"≤ {pct(FP_TARGET)}",
+                pct(fp),
+                "PASS" if fp is not None and fp <= FP_TARGET else "MISS",
+            ]
+        )
+    rows.append(
+        [
+            "input + output guard p95",
+            f"≤ {P95_TARGET_MS} ms",
+            f"{lat['p95']:.3f} ms",
+            "PASS" if lat["p95"] <= P95_TARGET_MS else "MISS",
+        ]
+    )
+    lines += table(["Metric", "Target", "Measured", "Status"], rows)
+    lines += ["", "### Attacks by category", ""]
+    cats = sorted({m.category for m in messages if m.label == "attack"})
+    rows = []
+    for cat in [*cats, "*"]:
+        row = [cat if cat != "*" else "**all**"]
+        for split in ("train", "heldout"):
+            t = tallies[(split, "attack", cat)]
+            row += [str(t.n), pct(t.rate()), pct(t.rate("right"))]
+        rows.append(row)
+    lines += table(
+        ["Category", "Train n", "Detected", "Right category", "Held-out n", "Detected", "Right category"],
+        rows,
+    )
+    lines += ["", "### Benign messages by topic (false-positive rate)", ""]
+    topics = sorted({m.category for m in messages if m.label == "benign"})
+    rows = []
+    for topic in [*topics, "*"]:
+        row = [topic if topic != "*" else "**all**"]
+        for split in ("train", "heldout"):
+            t = tallies[(split, "benign", topic)]
+            row += [str(t.n), f"{t.blocked}", pct(t.rate())]
+        rows.append(row)
+    lines += table(["Topic", "Train n", "Blocked", "FP rate", "Held-out n", "Blocked", "FP rate"], rows)
+    if outputs:
+        out_t = evaluate_outputs(outputs)
+        lines += ["", "### Output guard (bot replies)", ""]
+        rows = []
+        for (label, cat), t in sorted(out_t.items()):
+            rows.append([label, cat if cat != "*" else "**all**", str(t.n), str(t.blocked), pct(t.rate())])
+        lines += table(["Label", "Category", "n", "Flagged (block or sanitize)", "Rate"], rows)
+    lines += [
+        "",
+        "### Latency (one core, per message: min over passes)",
+        "",
+        *table(
+            ["Measure", "p50 ms", "p95 ms", "max ms"],
+            [
+                ["input guard", f"{lat['in_p50']:.3f}", f"{lat['in_p95']:.3f}", f"{lat['in_max']:.3f}"],
+                ["input + output guard", f"{lat['p50']:.3f}", f"{lat['p95']:.3f}", f"{lat['max']:.3f}"],
+            ],
+        ),
+        "",
+        f"{lat['n']} messages, 1 warm-up + {repeat} timed passes. One in-memory rate-limit hit "
+        f"(three dimensions): {lat['rate_hit_us']:.1f} µs.",
+    ]
+    return "\n".join(lines) + "\n", errors
+
+
+def command_line(argv: Sequence[str]) -> str:
+    exe = Path(sys.executable)
+    shown = os.path.relpath(exe, Path.cwd()) if exe.is_relative_to(Path.cwd()) else str(exe)
+    return shlex.join([shown, "bench/guard.py", *argv])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--corpus-dir", type=Path, default=CORPUS)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--write-results", action="store_true", help=f"update {RESULTS.relative_to(ROOT)}")
+    parser.add_argument("--errors", type=int, default=0, metavar="N", help="print N misclassified messages")
+    parser.add_argument("--split", choices=SPLITS, help="restrict --errors to one split")
+    args = parser.parse_args(argv)
+    messages = load(args.corpus_dir)
+    outputs = load_outputs(args.corpus_dir)
+    report, errors = render(command_line(argv), messages, outputs, max(1, args.repeat))
+    print(report)
+    if args.errors:
+        shown = [e for e in errors if args.split is None or e[0].split == args.split][: args.errors]
+        for m, reason in shown:
+            print(f"{m.id} {m.label}/{m.category}: {m.text[:100]!r} -> {reason}")
+    if args.write_results:
+        write_section("guard", report)
+        print(f"wrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
