@@ -8,7 +8,8 @@ Run from the repository root with the project venv::
 Detection: an attack counts as detected when the input guard blocks it (any category); "right
 category" additionally needs the attack's own category. False positive: a benign message blocked.
 Both are reported per category and per split. The train split is what the scanners were tuned on;
-the held-out split was written before any scanner and never tuned on.
+the held-out split was written before any scanner and never tuned on; the stress split was written
+after the scanners by their author, aimed at their weak spots, and never tuned on either.
 
 Output guard: ``outputs.jsonl`` holds bot replies labeled leak/clean (another customer's data,
 prompt leaks, forbidden phrases; clean replies that repeat the customer's own values).
@@ -38,7 +39,8 @@ from _results import RESULTS, machine_facts, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus" / "guard"
-SPLITS = ("train", "heldout")
+SPLITS = ("train", "heldout", "stress")
+SPLIT_NAMES = {"train": "train", "heldout": "held-out", "stress": "stress"}
 DETECTION_TARGET = 0.95
 FP_TARGET = 0.01
 P95_TARGET_MS = 2.0
@@ -93,10 +95,12 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def evaluate(
     messages: Sequence[Message],
+    *,
+    model: bool = True,
 ) -> tuple[dict[tuple[str, str, str], Tally], list[tuple[Message, str]]]:
     from guardline.guard import InputGuard
 
-    guard = InputGuard()
+    guard = InputGuard(model=None if model else False)
     tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
     errors: list[tuple[Message, str]] = []
     for m in messages:
@@ -145,6 +149,7 @@ def latency(messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repe
 
     os.sched_setaffinity(0, {0})
     inp, out = InputGuard(), OutputGuard()
+    rules = InputGuard(model=False)
     replies = [o for o in outputs if o["label"] == "clean"] or [{"reply": "好的"}]
 
     def one(i: int, m: Message) -> tuple[int, int]:
@@ -164,6 +169,15 @@ def latency(messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repe
             a, b = one(i, m)
             best_in[i] = min(a, best_in.get(i, a))
             best_both[i] = min(a + b, best_both.get(i, a + b))
+    best_rules: dict[int, int] = {}
+    for _ in range(repeat):
+        for i, m in enumerate(messages):
+            r = replies[i % len(replies)]
+            t0 = time.perf_counter_ns()
+            rules.scan(m.text, lang=m.lang)
+            out.scan(r["reply"], own_values=r.get("own_values", ()), system_prompt=r.get("system_prompt"))
+            elapsed = time.perf_counter_ns() - t0
+            best_rules[i] = min(elapsed, best_rules.get(i, elapsed))
     limiter = RateLimiter()
     t0 = time.perf_counter_ns()
     for k in range(2000):
@@ -176,6 +190,8 @@ def latency(messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repe
         "in_p50": statistics.median(in_ms), "in_p95": percentile(in_ms, 95), "in_max": max(in_ms),
         "p50": statistics.median(both_ms), "p95": percentile(both_ms, 95), "max": max(both_ms),
         "rate_hit_us": hit_us,
+        "rules_p50": statistics.median(v / 1e6 for v in best_rules.values()),
+        "rules_p95": percentile([v / 1e6 for v in best_rules.values()], 95),
     }  # fmt: skip
 
 
@@ -183,33 +199,41 @@ def render(
     command: str, messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repeat: int
 ) -> tuple[str, list[tuple[Message, str]]]:
     tallies, errors = evaluate(messages)
+    rules_only, _ = evaluate(messages, model=False)
     lat = latency(messages, outputs, repeat)
     counts = Counter((m.split, m.label) for m in messages)
+    per_split = ", ".join(
+        f"{SPLIT_NAMES[s]} {counts[(s, 'attack')]} attacks / {counts[(s, 'benign')]} benign" for s in SPLITS
+    )
     lines = [
         "## Guards: detection, false positives, latency",
         "",
         f"- Command: `{command}`",
         f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {machine_facts()}; pinned to CPU 0",
-        f"- Corpus: {len(messages)} messages — train {counts[('train', 'attack')]} attacks / "
-        f"{counts[('train', 'benign')]} benign, held-out {counts[('heldout', 'attack')]} attacks / "
-        f"{counts[('heldout', 'benign')]} benign; {len(outputs)} bot replies for the output guard",
-        "- Detection = blocked (any category); right category = blocked with the attack's own category."
-        " The scanners were tuned on train only; held-out was written before the scanners and not tuned on.",
+        f"- Corpus: {len(messages)} messages — {per_split}; {len(outputs)} bot replies for the output guard",
+        "- Detection = blocked (any category); right category = blocked with the attack's own category.",
+        "- Splits: the scanners were tuned on **train** only. **Held-out** was written before the first"
+        " scanner existed and never tuned on. **Stress** was written after the scanners, by their author,"
+        " aimed at their weak spots (benign messages full of the words and syntax the signals look for),"
+        " committed before the scanners first ran on it, and never tuned on. The same person wrote all"
+        " three, so even held-out is friendlier than real traffic.",
         "",
         "### Targets",
         "",
     ]
     rows = []
-    for split in ("heldout", "train", "all"):
-        det = tallies[(split, "attack", "*")].rate()
-        fp = tallies[(split, "benign", "*")].rate()
+    for key in ("heldout", "stress", "train", "all"):
+        det = tallies[(key, "attack", "*")].rate()
+        fp = tallies[(key, "benign", "*")].rate()
+        split = SPLIT_NAMES.get(key, key)
         rows.append(
             [
                 f"detection, {split}",
                 f"≥ {pct(DETECTION_TARGET)}",
                 pct(det),
                 "PASS" if det is not None and det >= DETECTION_TARGET else "MISS",
+                pct(rules_only[(key, "attack", "*")].rate()),
             ]
         )
         rows.append(
@@ -218,6 +242,7 @@ def render(
                 f"≤ {pct(FP_TARGET)}",
                 pct(fp),
                 "PASS" if fp is not None and fp <= FP_TARGET else "MISS",
+                pct(rules_only[(key, "benign", "*")].rate()),
             ]
         )
     rows.append(
@@ -226,20 +251,29 @@ def render(
             f"≤ {P95_TARGET_MS} ms",
             f"{lat['p95']:.3f} ms",
             "PASS" if lat["p95"] <= P95_TARGET_MS else "MISS",
+            f"{lat['rules_p95']:.3f} ms",
         ]
     )
-    lines += table(["Metric", "Target", "Measured", "Status"], rows)
+    lines += table(["Metric", "Target", "Measured (rules + model)", "Status", "Rules only"], rows)
+    lines += [
+        "",
+        "The model is the n-gram softmax regression of guard/classifier.py, trained by"
+        " bench/guard_train.py on the train split only; it adds 0.4 to a scanner's score when it gives"
+        " that scanner's category p ≥ 0.8 (settings chosen before it was measured on held-out or"
+        " stress). The tables below are for rules + model.",
+    ]
     lines += ["", "### Attacks by category", ""]
     cats = sorted({m.category for m in messages if m.label == "attack"})
     rows = []
     for cat in [*cats, "*"]:
         row = [cat if cat != "*" else "**all**"]
-        for split in ("train", "heldout"):
+        for split in SPLITS:
             t = tallies[(split, "attack", cat)]
             row += [str(t.n), pct(t.rate()), pct(t.rate("right"))]
         rows.append(row)
     lines += table(
-        ["Category", "Train n", "Detected", "Right category", "Held-out n", "Detected", "Right category"],
+        ["Category"]
+        + [f"{SPLIT_NAMES[s].capitalize()} {h}" for s in SPLITS for h in ("n", "detected", "right cat.")],
         rows,
     )
     lines += ["", "### Benign messages by topic (false-positive rate)", ""]
@@ -247,11 +281,14 @@ def render(
     rows = []
     for topic in [*topics, "*"]:
         row = [topic if topic != "*" else "**all**"]
-        for split in ("train", "heldout"):
+        for split in SPLITS:
             t = tallies[(split, "benign", topic)]
             row += [str(t.n), f"{t.blocked}", pct(t.rate())]
         rows.append(row)
-    lines += table(["Topic", "Train n", "Blocked", "FP rate", "Held-out n", "Blocked", "FP rate"], rows)
+    head = ["Topic"] + [
+        f"{SPLIT_NAMES[s].capitalize()} {h}" for s in SPLITS for h in ("n", "blocked", "FP rate")
+    ]
+    lines += table(head, rows)
     if outputs:
         out_t = evaluate_outputs(outputs)
         lines += ["", "### Output guard (bot replies)", ""]
@@ -268,6 +305,12 @@ def render(
             [
                 ["input guard", f"{lat['in_p50']:.3f}", f"{lat['in_p95']:.3f}", f"{lat['in_max']:.3f}"],
                 ["input + output guard", f"{lat['p50']:.3f}", f"{lat['p95']:.3f}", f"{lat['max']:.3f}"],
+                [
+                    "input (rules only) + output guard",
+                    f"{lat['rules_p50']:.3f}",
+                    f"{lat['rules_p95']:.3f}",
+                    "—",
+                ],
             ],
         ),
         "",

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     guard_forbidden_file: Path | None = None
     guard_pii_action: Literal["sanitize", "block"] = "sanitize"
     guard_prompt_overlap_chars: int = Field(default=40, ge=12)
+    # The trained n-gram model's vote on top of the rules (guard/classifier.py); off: rules only.
+    guard_model: bool = True
     # Shared state for several instances (rate-limit counts): redis://host:6379/0. Unset: in memory.
     redis_url: SecretStr | None = None
 

@@ -16,7 +16,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "guard"
 def _load() -> list[dict[str, str]]:
     return [
         json.loads(line)
-        for split in ("train", "heldout")
+        for split in ("train", "heldout", "stress")
         for line in (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
     ]
 
@@ -33,7 +33,7 @@ def test_corpus_size_and_splits() -> None:
     labels = Counter(r["label"] for r in records)
     assert labels["attack"] >= 300
     assert labels["benign"] >= 600
-    assert {r["split"] for r in records} == {"train", "heldout"}
+    assert {r["split"] for r in records} == {"train", "heldout", "stress"}
     assert len({r["text"] for r in records if r["category"] != "oversized"}) == sum(
         1 for r in records if r["category"] != "oversized"
     )

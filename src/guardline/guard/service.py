@@ -15,6 +15,7 @@ from typing import Literal
 
 from guardline.config import Settings, get_settings
 from guardline.errors import BadInput
+from guardline.guard import classifier
 from guardline.guard.decision import ALLOW, Action, Category, Finding, GuardDecision
 from guardline.guard.normalize import Views
 from guardline.guard.ratelimit import RateLimiter, RateLimits
@@ -54,13 +55,16 @@ class InputGuard:
         size: SizeScanner | None = None,
         malformed: MalformedScanner | None = None,
         limiter: RateLimiter | None = None,
+        model: classifier.Model | Literal[False] | None = None,
     ) -> None:
+        """``model``: the trained n-gram vote; None loads the shipped one, False runs rules only."""
         self.scanners = tuple(
             scanners if scanners is not None else (make() for make in INPUT_SCANNERS.values())
         )
         self.size = size or SizeScanner()
         self.malformed = malformed or MalformedScanner()
         self.limiter = limiter
+        self.model = shipped_model() if model is None else model or None
 
     def scan(
         self,
@@ -81,7 +85,7 @@ class InputGuard:
         if oversized is not None:
             return _block([oversized])
         views = Views(text)
-        ctx = InputContext(lang=lang)
+        ctx = InputContext(lang=lang, model_proba=self.model.proba(text) if self.model else None)
         # Broken text is refused as such: scanning it for meaning costs time and proves nothing.
         broken = self.malformed.scan(views, ctx)
         if broken is not None:
@@ -153,6 +157,12 @@ def _mask(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
+@functools.cache
+def shipped_model() -> classifier.Model:
+    """The model trained by bench/guard_train.py on the corpus' train split (loaded once)."""
+    return classifier.load()
+
+
 def input_guard_from(settings: Settings) -> InputGuard:
     limiter = RateLimiter(
         limits=RateLimits(
@@ -165,6 +175,7 @@ def input_guard_from(settings: Settings) -> InputGuard:
     return InputGuard(
         size=SizeScanner(max_chars=settings.guard_max_chars, max_lines=settings.guard_max_lines),
         limiter=limiter,
+        model=None if settings.guard_model else False,
     )
 
 

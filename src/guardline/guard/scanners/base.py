@@ -9,7 +9,7 @@ only an attack produces (a quote that closes a string followed by OR 1=1).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +18,9 @@ from guardline.guard.normalize import Views
 
 THRESHOLD = 1.0
 OBFUSCATION_BONUS = 0.3  # a signal reached only after undoing a disguise
+# The trained model's vote (guard/classifier.py): it tips a near miss over, never decides alone.
+MODEL_MIN_PROBA = 0.8
+MODEL_WEIGHT = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class InputContext:
     """What an input scanner may know besides the text; nothing here is ever logged."""
 
     lang: str | None = None
+    # The trained model's class probabilities for this message, when a model is attached.
+    model_proba: Mapping[str, float] | None = None
 
 
 class InputScanner(Protocol):
@@ -100,6 +105,13 @@ class SignalScanner:
         if 0 < score < THRESHOLD and views.obfuscated:
             score += OBFUSCATION_BONUS
             names = (*names, "disguised")
+        if (
+            0 < score < THRESHOLD
+            and ctx.model_proba
+            and ctx.model_proba.get(self.category.value, 0.0) >= MODEL_MIN_PROBA
+        ):
+            score += MODEL_WEIGHT
+            names = (*names, "model")
         return verdict(self.category, score, names)
 
 
