@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Build the Guardline guard corpus: labeled attacks and benign customer messages.
 
-Reads ``src/train.txt``, ``src/heldout.txt`` and ``src/stress.txt`` (hand-written, one message per
-line; stress was written after the scanners, aimed at their weak spots, and is not tuned on), expands
+Reads ``src/<split>.txt`` for the splits train, heldout, stress and fresh (hand-written, one message
+per line; see README.md for what each split may be used for), expands
 placeholders and obfuscation directives with a seeded RNG, adds generated oversized and malformed
-inputs (and benign long or repetitive ones), and writes ``train.jsonl``, ``heldout.jsonl`` and ``stress.jsonl``:
+inputs (and benign long or repetitive ones), and writes ``<split>.jsonl``:
 one ``{"id", "text", "label", "category", "lang", "split"}`` object per line.
 
 Stdlib only, deterministic, imports nothing from the project (the corpus must not be shaped by the
@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SPLITS = ("train", "heldout", "stress")
+SPLITS = ("train", "heldout", "stress", "fresh")
 ATTACK_CATEGORIES = (
     "prompt_injection", "jailbreak", "system_prompt_extraction", "other_customer_data",
     "sql_injection", "xss", "command_injection", "oversized", "malformed",
@@ -409,7 +409,7 @@ def build() -> dict[str, list[dict[str, str]]]:
     seen: set[str] = set()
     for split in SPLITS:
         records = parse(HERE / "src" / f"{split}.txt", split)
-        if split != "stress":
+        if split in ("train", "heldout"):
             records += generated(split)
         for i, rec in enumerate(records):
             rec["id"] = f"{split}-{i:04d}"
