@@ -3,13 +3,13 @@
 Run from the repository root with the project venv::
 
     .venv/bin/python bench/guard.py [--corpus-dir bench/corpus/guard] [--repeat N] [--write-results]
-                                    [--errors N] [--split train|heldout]
+                                    [--errors N] [--split train|stress|heldout|fresh]
 
 Detection: an attack counts as detected when the input guard blocks it (any category); "right
 category" additionally needs the attack's own category. False positive: a benign message blocked.
-Both are reported per category and per split. The train split is what the scanners were tuned on;
-the held-out split was written before any scanner and never tuned on; the stress split was written
-after the scanners by their author, aimed at their weak spots, and never tuned on either.
+Both are reported per category and per split. Tuning splits: train (from the start) and stress
+(after its first look, recorded in bench/corpus/guard/README.md). Unseen splits: held-out (written
+before any scanner) and fresh (written before the round of changes that learned from stress).
 
 Output guard: ``outputs.jsonl`` holds bot replies labeled leak/clean (another customer's data,
 prompt leaks, forbidden phrases; clean replies that repeat the customer's own values).
@@ -39,8 +39,8 @@ from _results import RESULTS, machine_facts, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus" / "guard"
-SPLITS = ("train", "heldout", "stress")
-SPLIT_NAMES = {"train": "train", "heldout": "held-out", "stress": "stress"}
+SPLITS = ("train", "stress", "heldout", "fresh")
+SPLIT_NAMES = {"train": "train", "heldout": "held-out", "stress": "stress", "fresh": "fresh"}
 DETECTION_TARGET = 0.95
 FP_TARGET = 0.01
 P95_TARGET_MS = 2.0
@@ -213,17 +213,18 @@ def render(
         f"- Machine: {machine_facts()}; pinned to CPU 0",
         f"- Corpus: {len(messages)} messages — {per_split}; {len(outputs)} bot replies for the output guard",
         "- Detection = blocked (any category); right category = blocked with the attack's own category.",
-        "- Splits: the scanners were tuned on **train** only. **Held-out** was written before the first"
-        " scanner existed and never tuned on. **Stress** was written after the scanners, by their author,"
-        " aimed at their weak spots (benign messages full of the words and syntax the signals look for),"
-        " committed before the scanners first ran on it, and never tuned on. The same person wrote all"
-        " three, so even held-out is friendlier than real traffic.",
+        "- Splits: **train** and **stress** are tuning data: the rules and the model learned from them"
+        " (stress, written after the first scanners and aimed at their weak spots, only after its first"
+        " look: 43.6% detection / 7.0% false positives rules only, see bench/corpus/guard/README.md)."
+        " **Held-out** (written before the first scanner) and **fresh** (written before the round of"
+        " changes that learned from stress) were never tuned on; their misses were never looked at while"
+        " tuning. One person wrote all four, so even the unseen splits are friendlier than real traffic.",
         "",
         "### Targets",
         "",
     ]
     rows = []
-    for key in ("heldout", "stress", "train", "all"):
+    for key in ("heldout", "fresh", "train", "stress", "all"):
         det = tallies[(key, "attack", "*")].rate()
         fp = tallies[(key, "benign", "*")].rate()
         split = SPLIT_NAMES.get(key, key)
@@ -258,9 +259,9 @@ def render(
     lines += [
         "",
         "The model is the n-gram softmax regression of guard/classifier.py, trained by"
-        " bench/guard_train.py on the train split only; it adds 0.4 to a scanner's score when it gives"
-        " that scanner's category p ≥ 0.8 (settings chosen before it was measured on held-out or"
-        " stress). The tables below are for rules + model.",
+        " bench/guard_train.py on the tuning splits only; it adds 0.4 to a scanner's score (never decides"
+        " alone) when it gives that scanner's category p ≥ 0.8 (settings fixed before it was first"
+        " measured). The tables below are for rules + model.",
     ]
     lines += ["", "### Attacks by category", ""]
     cats = sorted({m.category for m in messages if m.label == "attack"})

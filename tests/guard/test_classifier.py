@@ -16,7 +16,7 @@ from guardline.guard.classifier import (
     training_samples,
 )
 
-TRAIN = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "guard" / "train.jsonl"
+CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "guard"
 
 
 def test_features_are_folded_char_grams_and_words() -> None:
@@ -46,8 +46,12 @@ def test_training_is_deterministic() -> None:
     assert train(samples, epochs=3).to_json() == train(samples, epochs=3).to_json()
 
 
-def test_shipped_model_was_trained_on_the_current_train_split() -> None:
-    records = [json.loads(line) for line in TRAIN.read_text(encoding="utf-8").splitlines()]
+def test_shipped_model_was_trained_on_the_current_tuning_splits() -> None:
+    records = [
+        json.loads(line)
+        for split in ("train", "stress")
+        for line in (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     model = load()
     assert model.classes == CLASSES
     assert model.trained_on == samples_digest(training_samples(records)), "run bench/guard_train.py"

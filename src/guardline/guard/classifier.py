@@ -1,8 +1,8 @@
 """A small trained signal: softmax regression over character n-grams, trained on the guard corpus.
 
 Rules recognise phrasings someone wrote down; the model adds a graded vote for phrasings they did
-not. It is one signal among the others (it never blocks alone below a high probability), trained
-only on the corpus' train split, and evaluated on the held-out and stress splits it never saw.
+not. It is one signal among the others (it tips a near miss over, it never blocks alone), trained
+only on the corpus' tuning splits, and evaluated on the held-out and fresh splits it never saw.
 Pure Python: inference is one dictionary lookup per n-gram (tens of microseconds), training takes
 seconds, and no numerical library is needed at run time. Training is deterministic (fixed order,
 no randomness), so the shipped weights can be rebuilt and compared.

@@ -42,7 +42,11 @@ SIGNALS = (
         r";\s*(?:drop\s+(?:table|database)|delete\s+from|update\s+\w+\s+set|insert\s+into|exec(?:ute)?\s+\w+|truncate\s+table|alter\s+table|shutdown)\b",
         1.0,
     ),
-    signal("time-delay", r"\b(?:sleep|pg_sleep|benchmark)\s*\(\s*\d|\bwaitfor\s+delay\s+'", 1.0),
+    signal(
+        "time-delay",
+        r"\b(?:sleep|pg_sleep)\s*\(\s*\d+\s*\)|\bbenchmark\s*\(\s*\d+\s*,|\bwaitfor\s+delay\s+'",
+        1.0,
+    ),
     signal(
         "metadata",
         r"\binformation_schema\b|@@version|\bxp_cmdshell\b|\bextractvalue\s*\(|\bupdatexml\s*\(|\bgroup_concat\s*\(|\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bsysobjects\b|\bpg_catalog\b|\bsqlite_master\b",
