@@ -16,7 +16,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "guard"
 def _load() -> list[dict[str, str]]:
     return [
         json.loads(line)
-        for split in ("train", "heldout", "stress")
+        for split in ("train", "stress", "heldout", "fresh")
         for line in (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
     ]
 
@@ -33,16 +33,16 @@ def test_corpus_size_and_splits() -> None:
     labels = Counter(r["label"] for r in records)
     assert labels["attack"] >= 300
     assert labels["benign"] >= 600
-    assert {r["split"] for r in records} == {"train", "heldout", "stress"}
+    assert {r["split"] for r in records} == {"train", "stress", "heldout", "fresh"}
     assert len({r["text"] for r in records if r["category"] != "oversized"}) == sum(
         1 for r in records if r["category"] != "oversized"
     )
 
 
-def test_guard_meets_its_targets_on_the_training_split() -> None:
-    # A regression floor on the split the scanners were tuned on; held-out numbers live in RESULTS.md.
+def test_guard_meets_its_targets_on_the_tuning_splits() -> None:
+    # A regression floor on the splits the scanners were tuned on; unseen-split numbers live in RESULTS.md.
     guard = InputGuard()
-    train = [r for r in _load() if r["split"] == "train"]
+    train = [r for r in _load() if r["split"] in ("train", "stress")]
     attacks = [r for r in train if r["label"] == "attack"]
     benign = [r for r in train if r["label"] == "benign"]
     detected = sum(not guard.scan(r["text"]).allowed for r in attacks)

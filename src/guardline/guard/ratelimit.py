@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.errors import ConfigurationError as LimitsConfigurationError
+from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -60,7 +61,8 @@ class RateLimiter:
     ) -> None:
         self.items = {d: _parse(d, getattr(limits, d)) for d in DIMENSIONS}
         try:
-            storage = storage_from_string(storage_url)
+            # wrap_exceptions: a Redis outage surfaces as one StorageError, whatever the client raised.
+            storage = storage_from_string(storage_url, wrap_exceptions=True)
         except LimitsConfigurationError as exc:
             scheme = storage_url.split(":", 1)[0][:20]
             raise ConfigurationError(
@@ -94,9 +96,10 @@ class RateLimiter:
             for item in self.items[dimension]:
                 try:
                     ok = self.limiter.hit(item, key)
-                except Exception as exc:  # redis-py raises its own ConnectionError/TimeoutError tree
+                except StorageError as exc:
+                    cause = type(exc.storage_error).__name__
                     raise RateLimitStorageUnavailable(
-                        f"rate-limit storage unreachable ({type(exc).__name__}); check GUARDLINE_REDIS_URL"
+                        f"rate-limit storage unreachable ({cause}); check GUARDLINE_REDIS_URL"
                     ) from None
                 if not ok:
                     exceeded.append((dimension, item))

@@ -25,6 +25,8 @@ CASES: list[tuple[type[MarkupScanner], str, bool]] = [
     (SqlInjectionScanner, "My son's name is O'Brien, is that why the form fails?", False),
     (SqlInjectionScanner, "I'm 5'11\" and 180 lbs, which size?", False),
     (SqlInjectionScanner, "Please union the two orders into one box", False),
+    (SqlInjectionScanner, "Is the sleep(5 pack) bundle still on sale?", False),
+    (SqlInjectionScanner, "1' ; SELECT pg_sleep(10) --", True),
     (XssScanner, "<script>alert(1)</script>", True),
     (XssScanner, "<img src=x onerror=alert(1)>", True),
     (XssScanner, '<a href="jav&#x09;ascript:alert(1)">x</a>', True),

@@ -48,7 +48,7 @@ def weigh(signals: Sequence[Signal], texts: Iterable[str]) -> tuple[float, tuple
 
 
 def verdict(category: Category, score: float, names: tuple[str, ...]) -> Finding | None:
-    if score < THRESHOLD or not any(n for n in names):
+    if score < THRESHOLD:
         return None
     return Finding(category, score, f"{category.value}: {' + '.join(names)} (score {score:.1f})", names)
 
