@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shlex
 import statistics
 import sys
@@ -144,6 +145,23 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[int(rank) - 1]
 
 
+def adversarial(limit: int = 3990) -> dict[str, str]:
+    """Messages just under the default size limit, built to make the patterns work hardest."""
+    rng = random.Random(7)
+
+    def mix(parts: Sequence[str]) -> str:
+        return "".join(rng.choice(parts) for _ in range(limit))[:limit]
+
+    return {
+        "markup soup": mix(["<a ", "x", " ", "on", "=", "'", '"', ">"]),
+        "sql soup": mix(["'", " or ", "1", "=", " ", "--", "union", " select"]),
+        "shell soup": mix([";", " cat", " -", "|", " /", "x", "$(", "`"]),
+        "override soup": mix(["ignore ", "your ", "all ", "rules ", "my ", "the ", ", ", "instructions "]),
+        "中文 soup": mix(["忽略", "你的", "规则", "，", "之前", "客户", "的", "手机号", "给我"]),
+        "spaced letters": " ".join(rng.choice("abcdefghij") for _ in range(limit // 2))[:limit],
+    }
+
+
 def latency(messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repeat: int) -> dict[str, Any]:
     from guardline.guard import InputGuard, OutputGuard, RateLimiter
 
@@ -178,6 +196,13 @@ def latency(messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repe
             out.scan(r["reply"], own_values=r.get("own_values", ()), system_prompt=r.get("system_prompt"))
             elapsed = time.perf_counter_ns() - t0
             best_rules[i] = min(elapsed, best_rules.get(i, elapsed))
+    worst: dict[str, int] = {}
+    for name, text in adversarial().items():
+        for _ in range(repeat):
+            t0 = time.perf_counter_ns()
+            inp.scan(text)
+            elapsed = time.perf_counter_ns() - t0
+            worst[name] = min(elapsed, worst.get(name, elapsed))
     limiter = RateLimiter()
     t0 = time.perf_counter_ns()
     for k in range(2000):
@@ -190,6 +215,7 @@ def latency(messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repe
         "in_p50": statistics.median(in_ms), "in_p95": percentile(in_ms, 95), "in_max": max(in_ms),
         "p50": statistics.median(both_ms), "p95": percentile(both_ms, 95), "max": max(both_ms),
         "rate_hit_us": hit_us,
+        "adversarial": {name: ns / 1e6 for name, ns in worst.items()},
         "rules_p50": statistics.median(v / 1e6 for v in best_rules.values()),
         "rules_p95": percentile([v / 1e6 for v in best_rules.values()], 95),
     }  # fmt: skip
@@ -317,6 +343,12 @@ def render(
         "",
         f"{lat['n']} messages, 1 warm-up + {repeat} timed passes. One in-memory rate-limit hit "
         f"(three dimensions): {lat['rate_hit_us']:.1f} µs.",
+        "",
+        "Worst cases: input guard on messages of 3,990 characters (just under the default limit) built to"
+        " make the patterns work hardest (min over passes): "
+        + ", ".join(f"{name} {ms:.1f} ms" for name, ms in lat["adversarial"].items())
+        + ". The cost grows with length and the size limit bounds it; no pattern backtracks"
+        " catastrophically (the one that did, in the leetspeak view, has a regression test).",
     ]
     return "\n".join(lines) + "\n", errors
 

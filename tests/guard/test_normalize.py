@@ -58,3 +58,15 @@ def test_markup_views_decode_percent_and_entities() -> None:
     views = Views("%27%20OR%201%3D1 and &lt;script&gt;")
     assert any("' or 1=1" in v for v in views.markup)
     assert any("<script>" in v for v in views.markup)
+
+
+def test_long_tokens_are_handled_in_linear_time() -> None:
+    # A leetspeak pattern that had to find a digit once backtracked over every position of a long
+    # token: 20,000 letters took seconds. Whole-token matching keeps it linear.
+    import time
+
+    start = time.perf_counter()
+    views = Views("<a " + "x" * 20_000 + " " + "a1" * 5_000)
+    views.language  # noqa: B018 -- building the views is what is timed
+    views.markup  # noqa: B018
+    assert time.perf_counter() - start < 1.0

@@ -38,7 +38,7 @@ _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_GAP_RE = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 # Four or more single letters separated by single spaces: "i g n o r e".
 _SPACED_RE = re.compile(r"(?<![^\W\d_])(?:[^\W\d_] ){3,}[^\W\d_](?![^\W\d_])")
-_LEET_TOKEN_RE = re.compile(r"[a-z@$]*[0-9@$][a-z0-9@$]*")
+_LEET_TOKEN_RE = re.compile(r"[a-z0-9@$]+")  # whole tokens: a pattern that must find a digit backtracks
 _B64_RE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _PCT_RE = re.compile(r"%[0-9a-fA-F]{2}")
 _ENTITY_RE = re.compile(r"&#?[0-9a-zA-Z]+;?")
@@ -58,10 +58,10 @@ def _unspace(text: str) -> str:
 def _leet(text: str, table: dict[int, str]) -> str:
     def repl(m: re.Match[str]) -> str:
         token = m.group()
-        # Only tokens that mix letters and digits: order numbers and prices stay as they are.
-        if any(ch.isalpha() for ch in token):
-            return token.translate(table)
-        return token
+        # Only tokens that mix letters and digits: words, order numbers and prices stay as they are.
+        if token.isalpha() or not any(ch.isalpha() for ch in token):
+            return token
+        return token.translate(table)
 
     return _LEET_TOKEN_RE.sub(repl, text)
 
