@@ -11,8 +11,9 @@ Both are reported per category and per split. Tuning splits: train (from the sta
 (after its first look, recorded in bench/corpus/guard/README.md). Unseen splits: held-out (written
 before any scanner) and fresh (written before the round of changes that learned from stress).
 
-Output guard: ``outputs.jsonl`` holds bot replies labeled leak/clean (another customer's data,
-prompt leaks, forbidden phrases; clean replies that repeat the customer's own values).
+Output guard: ``outputs.jsonl`` (tuned on) and ``outputs_fresh.jsonl`` (tuned after its first look,
+recorded in the corpus README) hold bot replies labeled leak/clean (another customer's data, prompt leaks, forbidden phrases; clean replies that
+repeat the customer's own values or paraphrase the policy).
 
 Latency: pinned to CPU 0; one warm-up pass, then ``--repeat`` timed passes; per message the minimum
 over passes of input guard + output guard (the reply for a message is the corpus reply with the same
@@ -68,11 +69,18 @@ def load(corpus_dir: Path) -> list[Message]:
     return out
 
 
+OUTPUT_SETS = {"outputs": "tuned on", "outputs_fresh": "tuned after its first look"}
+
+
 def load_outputs(corpus_dir: Path) -> list[dict[str, Any]]:
-    path = corpus_dir / "outputs.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    out = []
+    for name in OUTPUT_SETS:
+        path = corpus_dir / f"{name}.jsonl"
+        if path.exists():
+            out += [
+                {**json.loads(line), "set": name} for line in path.read_text(encoding="utf-8").splitlines()
+            ]
+    return out
 
 
 @dataclass(slots=True)
@@ -118,11 +126,11 @@ def evaluate(
     return tallies, errors
 
 
-def evaluate_outputs(outputs: Sequence[dict[str, Any]]) -> dict[tuple[str, str], Tally]:
+def evaluate_outputs(outputs: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str], Tally]:
     from guardline.guard import OutputGuard
 
     guard = OutputGuard()
-    tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
+    tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
     for o in outputs:
         d = guard.scan(
             o["reply"],
@@ -132,7 +140,7 @@ def evaluate_outputs(outputs: Sequence[dict[str, Any]]) -> dict[tuple[str, str],
         )
         flagged = d.action.value != "allow"
         for cat in (o["category"], "*"):
-            t = tallies[(o["label"], cat)]
+            t = tallies[(o["set"], o["label"], cat)]
             t.n += 1
             t.blocked += flagged
             t.right += flagged and d.category is not None and d.category.value == o["category"]
@@ -320,9 +328,19 @@ def render(
         out_t = evaluate_outputs(outputs)
         lines += ["", "### Output guard (bot replies)", ""]
         rows = []
-        for (label, cat), t in sorted(out_t.items()):
-            rows.append([label, cat if cat != "*" else "**all**", str(t.n), str(t.blocked), pct(t.rate())])
-        lines += table(["Label", "Category", "n", "Flagged (block or sanitize)", "Rate"], rows)
+        for (name, label, cat), t in sorted(out_t.items()):
+            shown = cat if cat != "*" else "**all**"
+            rows.append(
+                [f"{name} ({OUTPUT_SETS[name]})", label, shown, str(t.n), str(t.blocked), pct(t.rate())]
+            )
+        lines += table(["Set", "Label", "Category", "n", "Flagged (block or sanitize)", "Rate"], rows)
+        lines += [
+            "",
+            "Leak rows: the rate is detection; clean rows: the rate is false positives. Personal data is"
+            " found by the PII engine, so a value it misses (an address it does not recognise) is a miss"
+            " here too. A forbidden phrase mentioned harmlessly (这款刀具不属于管制刀具) is flagged: a"
+            " keyword library cannot tell use from mention.",
+        ]
     lines += [
         "",
         "### Latency (one core, per message: min over passes)",

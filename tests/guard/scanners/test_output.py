@@ -117,3 +117,17 @@ def test_broken_library_is_a_configuration_error(tmp_path: Path, content: str, m
 def test_missing_library_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="GUARDLINE_GUARD_FORBIDDEN_FILE"):
         load_library(tmp_path / "missing.tsv")
+
+
+@pytest.mark.parametrize(
+    ("reply", "own", "leaks"),
+    [
+        ("吴刚亲，您的积分已到账。", ["吴刚"], False),  # the span takes the honorific 亲
+        ("吴刚强的订单已发货。", ["吴刚"], True),  # another name that contains the own one
+        ("Hi Ava, the ticket went to ava@mail.example.com.", ["Ava Thompson", "ava@mail.example.com"], False),
+        ("The claim came from noah@other.example.net.", ["Ava Thompson", "ava@mail.example.com"], True),
+    ],
+)
+def test_own_names_by_their_parts(reply: str, own: list[str], leaks: bool) -> None:
+    result = PiiLeakScanner().scan(reply, OutputContext(own_keys=own_keys(own)))
+    assert (result is not None) is leaks
