@@ -12,8 +12,9 @@ Both are reported per category and per split. Tuning splits: train (from the sta
 before any scanner) and fresh (written before the round of changes that learned from stress).
 
 Output guard: ``outputs.jsonl`` (tuned on) and ``outputs_fresh.jsonl`` (tuned after its first look,
-recorded in the corpus README) hold bot replies labeled leak/clean (another customer's data, prompt leaks, forbidden phrases; clean replies that
-repeat the customer's own values or paraphrase the policy).
+recorded in the corpus README) hold bot replies labeled leak/clean (another customer's data, prompt
+leaks, forbidden phrases; clean replies that repeat the customer's own values or paraphrase the
+policy).
 
 Latency: pinned to CPU 0; one warm-up pass, then ``--repeat`` timed passes; per message the minimum
 over passes of input guard + output guard (the reply for a message is the corpus reply with the same
