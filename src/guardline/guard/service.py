@@ -85,7 +85,7 @@ class InputGuard:
         if oversized is not None:
             return _block([oversized])
         views = Views(text)
-        ctx = InputContext(lang=lang, model_proba=self.model.proba(text) if self.model else None)
+        ctx = InputContext(lang=lang, text=text, model=self.model.proba if self.model else None)
         # Broken text is refused as such: scanning it for meaning costs time and proves nothing.
         broken = self.malformed.scan(views, ctx)
         if broken is not None:

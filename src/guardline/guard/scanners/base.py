@@ -9,7 +9,7 @@ only an attack produces (a quote that closes a string followed by OR 1=1).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,13 +53,32 @@ def verdict(category: Category, score: float, names: tuple[str, ...]) -> Finding
     return Finding(category, score, f"{category.value}: {' + '.join(names)} (score {score:.1f})", names)
 
 
-@dataclass(frozen=True, slots=True)
 class InputContext:
-    """What an input scanner may know besides the text; nothing here is ever logged."""
+    """What an input scanner may know besides the text; nothing here is ever logged.
 
-    lang: str | None = None
-    # The trained model's class probabilities for this message, when a model is attached.
-    model_proba: Mapping[str, float] | None = None
+    The trained model's vote is computed on first use: most messages meet no near miss and never
+    need it.
+    """
+
+    def __init__(
+        self,
+        *,
+        lang: str | None = None,
+        text: str = "",
+        model: Callable[[str], Mapping[str, float]] | None = None,
+    ) -> None:
+        self.lang = lang
+        self._text = text
+        self._model = model
+        self._proba: Mapping[str, float] | None = None
+
+    def model_vote(self, category: Category) -> float:
+        """The model's probability for ``category`` (0 without a model)."""
+        if self._model is None:
+            return 0.0
+        if self._proba is None:
+            self._proba = self._model(self._text)
+        return self._proba.get(category.value, 0.0)
 
 
 class InputScanner(Protocol):
@@ -105,11 +124,7 @@ class SignalScanner:
         if 0 < score < THRESHOLD and views.obfuscated:
             score += OBFUSCATION_BONUS
             names = (*names, "disguised")
-        if (
-            0 < score < THRESHOLD
-            and ctx.model_proba
-            and ctx.model_proba.get(self.category.value, 0.0) >= MODEL_MIN_PROBA
-        ):
+        if 0 < score < THRESHOLD and ctx.model_vote(self.category) >= MODEL_MIN_PROBA:
             score += MODEL_WEIGHT
             names = (*names, "model")
         return verdict(self.category, score, names)
