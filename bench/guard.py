@@ -248,6 +248,9 @@ def render(
         f"- Machine: {machine_facts()}; pinned to CPU 0",
         f"- Corpus: {len(messages)} messages — {per_split}; {len(outputs)} bot replies for the output guard",
         "- Detection = blocked (any category); right category = blocked with the attack's own category.",
+        "- SQL/XSS/command detection is Guardline's own tokenizing signals: pip finds no libinjection"
+        " binding with a wheel for CPython 3.11 on Linux x86-64 (libinjection-python 1.1.6, pylibinjection"
+        " 0.2.4 from 2014; libinjection-wheel is not served).",
         "- Splits: **train** and **stress** are tuning data: the rules and the model learned from them"
         " (stress, written after the first scanners and aimed at their weak spots, only after its first"
         " look: 43.6% detection / 7.0% false positives rules only, see bench/corpus/guard/README.md)."
@@ -257,12 +260,15 @@ def render(
         "",
         "### Targets",
         "",
+        "The held-out and fresh rows are the ones that measure the guard; train and stress are tuning"
+        " data, and the all-splits row mixes both.",
+        "",
     ]
     rows = []
     for key in ("heldout", "fresh", "train", "stress", "all"):
         det = tallies[(key, "attack", "*")].rate()
         fp = tallies[(key, "benign", "*")].rate()
-        split = SPLIT_NAMES.get(key, key)
+        split = SPLIT_NAMES.get(key, "all splits")
         rows.append(
             [
                 f"detection, {split}",

@@ -86,7 +86,8 @@ class RateLimiter:
         """Count one message against every dimension given; a Finding when any rate is exceeded.
 
         Every dimension is counted even when an earlier one is already over its limit, so a flood
-        from one address keeps that address limited whatever customer it claims to be.
+        from one address keeps that address limited whatever customer it claims to be. Identifiers
+        are compared as given: qualify customer references with the tenant ("shop-a:c-1001").
         """
         exceeded: list[tuple[str, RateLimitItem]] = []
         for dimension, identifier in (("customer", customer), ("source", source), ("credential", credential)):
