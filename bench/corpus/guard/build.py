@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SPLITS = ("train", "heldout", "stress", "fresh")
+SPLITS = ("train", "heldout", "stress", "fresh", "fresh2")
 ATTACK_CATEGORIES = (
     "prompt_injection", "jailbreak", "system_prompt_extraction", "other_customer_data",
     "sql_injection", "xss", "command_injection", "oversized", "malformed",
