@@ -7,9 +7,10 @@ Run from the repository root with the project venv::
 
 Detection: an attack counts as detected when the input guard blocks it (any category); "right
 category" additionally needs the attack's own category. False positive: a benign message blocked.
-Both are reported per category and per split. Tuning splits: train (from the start) and stress
-(after its first look, recorded in bench/corpus/guard/README.md). Unseen splits: held-out (written
-before any scanner) and fresh (written before the round of changes that learned from stress).
+Both are reported per category and per split. Tuning splits: train (from the start), stress and
+fresh (each after its first look, recorded in bench/corpus/guard/README.md). Unseen splits: held-out
+(written before any scanner) and fresh2 (written before the round of changes that learned from
+fresh).
 
 Output guard: ``outputs.jsonl`` (tuned on) and ``outputs_fresh.jsonl`` (tuned after its first look,
 recorded in the corpus README) hold bot replies labeled leak/clean (another customer's data, prompt
@@ -42,8 +43,14 @@ from _results import RESULTS, machine_facts, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus" / "guard"
-SPLITS = ("train", "stress", "heldout", "fresh")
-SPLIT_NAMES = {"train": "train", "heldout": "held-out", "stress": "stress", "fresh": "fresh"}
+SPLITS = ("train", "stress", "fresh", "heldout", "fresh2")
+SPLIT_NAMES = {
+    "train": "train",
+    "heldout": "held-out",
+    "stress": "stress",
+    "fresh": "fresh",
+    "fresh2": "fresh2",
+}
 DETECTION_TARGET = 0.95
 FP_TARGET = 0.01
 P95_TARGET_MS = 2.0
@@ -251,21 +258,22 @@ def render(
         "- SQL/XSS/command detection is Guardline's own tokenizing signals: pip finds no libinjection"
         " binding with a wheel for CPython 3.11 on Linux x86-64 (libinjection-python 1.1.6, pylibinjection"
         " 0.2.4 from 2014; libinjection-wheel is not served).",
-        "- Splits: **train** and **stress** are tuning data: the rules and the model learned from them"
-        " (stress, written after the first scanners and aimed at their weak spots, only after its first"
-        " look: 43.6% detection / 7.0% false positives rules only, see bench/corpus/guard/README.md)."
-        " **Held-out** (written before the first scanner) and **fresh** (written before the round of"
-        " changes that learned from stress) were never tuned on; their misses were never looked at while"
-        " tuning. One person wrote all four, so even the unseen splits are friendlier than real traffic.",
+        "- Splits: **train**, **stress** and **fresh** are tuning data: the rules and the model learned"
+        " from them (stress and fresh only after their first looks, recorded in"
+        " bench/corpus/guard/README.md: stress 43.6% detection / 7.0% false positives with the first"
+        " rules, fresh 90.2% / 1.7% with the second). **Held-out** (written before the first scanner) and"
+        " **fresh2** (written before the round of changes that learned from fresh) were never tuned on;"
+        " their misses were never looked at while tuning. One person wrote all five, so even the unseen"
+        " splits are friendlier than real traffic.",
         "",
         "### Targets",
         "",
-        "The held-out and fresh rows are the ones that measure the guard; train and stress are tuning"
-        " data, and the all-splits row mixes both.",
+        "The held-out and fresh2 rows are the ones that measure the guard; train, stress and fresh are"
+        " tuning data, and the all-splits row mixes both.",
         "",
     ]
     rows = []
-    for key in ("heldout", "fresh", "train", "stress", "all"):
+    for key in ("heldout", "fresh2", "train", "stress", "fresh", "all"):
         det = tallies[(key, "attack", "*")].rate()
         fp = tallies[(key, "benign", "*")].rate()
         split = SPLIT_NAMES.get(key, "all splits")

@@ -5,8 +5,8 @@ Run from the repository root with the project venv::
     .venv/bin/python bench/guard_train.py            # write src/guardline/guard/data/classifier.json
     .venv/bin/python bench/guard_train.py --check    # rebuild in memory, compare with the shipped file
 
-Only the tuning splits (train, and stress after its first look) are read: held-out and fresh stay
-unseen, so bench/guard.py measures on them.
+Only the tuning splits (train; stress and fresh after their first looks) are read: held-out and
+fresh2 stay unseen, so bench/guard.py measures on them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from guardline.guard.classifier import DEFAULT_MODEL, samples_digest, train, training_samples
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "guard"
-TUNING_SPLITS = ("train", "stress")
+TUNING_SPLITS = ("train", "stress", "fresh")
 
 
 def main(argv: list[str]) -> int:

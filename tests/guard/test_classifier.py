@@ -49,7 +49,7 @@ def test_training_is_deterministic() -> None:
 def test_shipped_model_was_trained_on_the_current_tuning_splits() -> None:
     records = [
         json.loads(line)
-        for split in ("train", "stress")
+        for split in ("train", "stress", "fresh")
         for line in (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     model = load()

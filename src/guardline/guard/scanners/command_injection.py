@@ -12,6 +12,8 @@ import re
 from guardline.guard.decision import Category
 from guardline.guard.scanners.base import MarkupScanner, signal
 
+# Fetching a URL is what a developer's pasted `curl https://...` does too: it scores less alone.
+_FETCH = r"(?:wget|curl)"
 _CMD = r"(?:(?:/usr)?(?:/s?bin/))?(?:rm|cat|wget|curl|nc|ncat|netcat|bash|sh|zsh|dash|python[23]?|perl|php|ruby|chmod|chown|whoami|uname|ping|powershell|cmd(?:\.exe)?|telnet|sudo|mkfifo|base64|tftp|scp|ssh|echo|id|ls|env|printenv|nslookup|dig)"
 # Something shell-shaped within a few words of the command: a flag, a path, a redirect, a pipe,
 # a URL, a script name, or nothing at all (the payload ends there).
@@ -20,7 +22,9 @@ _ARG = r"(?:[^\S\n]+[^\s;|&`)]+){0,3}?(?:[^\S\n]+(?:-{1,2}[a-z][\w-]*|/[\w./-]*|
 SIGNALS = (
     signal("separator-command", rf"(?:^|[;&|\n]|&&|\|\|)\s*{_CMD}{_ARG}", 0.8),
     signal("leading-separator", r"^\s*(?:;|&&?|\|\|?)\s*\S", 0.3),
-    signal("substitution", rf"\$\(\s*{_CMD}\b[^)]*\)|`\s*{_CMD}\b[^`]*`", 0.8),
+    signal("substitution", rf"\$\(\s*(?!{_FETCH}\b){_CMD}\b[^)]*\)|`\s*(?!{_FETCH}\b){_CMD}\b[^`]*`", 0.8),
+    signal("substitution-fetch", rf"\$\(\s*{_FETCH}\b[^)]*\)|`\s*{_FETCH}\b[^`]*`", 0.5),
+    signal("exfiltrate", r"\s-d\s*@|--data(?:-binary|-urlencode)?[\s=]*@|\s-T\s+/|--upload-file\b", 0.5),
     signal(
         "recon",
         r"(?:\$\(|`|[;&|]\s*)\s*(?:whoami|id|uname(?:\s+-a)?|hostname|ifconfig|printenv|env)\s*(?:\)|`|$|[;&|])|\s-c\s+id\b",

@@ -63,8 +63,13 @@ SIGNALS = (
     ),
     signal(
         "ask-data",
-        r"(?:他们|她们)的?(?:电话|手机号|地址|联系方式)|联系一下那个(?:买家|顾客|人)|尾号\d+的那个人|(?:的|他的|她的)(?:订单)?(?:手机号|电话|地址|住址|邮箱|姓名)(?:是多少|是什么|告诉我|发给我|给我)|住哪|\b(?:their|his|her) (?:names?|address(?:es)?|emails?|phone(?: numbers?)?|contact (?:details|info))\b|\bpersonal details\b|\bcontact (?:details|info)\b|\bhome address\b|\baddress for the account\b|\bwith (?:their )?phone numbers\b|\bshipping address of\b|\b(?:address|phone|email|contact)(?: number| details)? of (?:the|a|that) (?:user|customer|person|buyer|guy|lady|woman|man)\b",
+        r"(?:他们|她们)的?(?:电话|手机号|地址|联系方式)|(?:客户|顾客|买家)的?(?:电话|手机号|联系方式|收货地址)|(?:他|她)(?:的)?(?:账号|订单)(?:里|上)?的?(?:收货地址|地址|手机号|电话)|\b(?:customers?|users?|people|buyers?)\b.{0,20}\blive (?:on|in|at|near)\b|联系一下那个(?:买家|顾客|人)|尾号\d+的那个人|(?:的|他的|她的)(?:订单)?(?:手机号|电话|地址|住址|邮箱|姓名)(?:是多少|是什么|告诉我|发给我|给我)|住哪|\b(?:their|his|her) (?:names?|address(?:es)?|emails?|phone(?: numbers?)?|contact (?:details|info))\b|\bpersonal details\b|\bcontact (?:details|info)\b|\bhome address\b|\baddress for the account\b|\bwith (?:their )?phone numbers\b|\bshipping address of\b|\b(?:address|phone|email|contact)(?: number| details)? of (?:the|a|that) (?:user|customer|person|buyer|guy|lady|woman|man)\b",
         0.5,
+    ),
+    signal(
+        "identify-person",
+        r"(?:那个|那位)(?:客户|顾客|买家|用户|人)是谁|收件人(?:是谁|叫什么)|\bwho (?:is|was) (?:the|that) (?:customer|buyer|recipient)\b",
+        0.4,
     ),
     signal(
         "third-party-claim",

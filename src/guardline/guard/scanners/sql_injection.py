@@ -42,6 +42,7 @@ SIGNALS = (
         r";\s*(?:drop\s+(?:table|database)|delete\s+from|update\s+\w+\s+set|insert\s+into|exec(?:ute)?\s+\w+|truncate\s+table|alter\s+table|shutdown)\b",
         1.0,
     ),
+    signal("concat-subquery", r"['\"]\s*\|\|\s*\(\s*select\b|\|\|\s*\(\s*select\b[^)]*\bfrom\b", 1.0),
     signal(
         "time-delay",
         r"\b(?:sleep|pg_sleep)\s*\(\s*\d+\s*\)|\bbenchmark\s*\(\s*\d+\s*,|\bwaitfor\s+delay\s+'",
