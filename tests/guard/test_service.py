@@ -88,6 +88,10 @@ def test_non_string_input_is_bad_input() -> None:
         GUARD.scan(b"hello")  # type: ignore[arg-type]
     with pytest.raises(BadInput, match="reply must be a string"):
         OUT.scan(None)  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match="own_values and canaries must be strings"):
+        OUT.scan("好的", own_values=[13812345678])  # type: ignore[list-item]
+    with pytest.raises(BadInput, match="system_prompt must be a string"):
+        OUT.scan("好的", system_prompt=b"prompt")  # type: ignore[arg-type]
 
 
 _words = st.text(

@@ -123,7 +123,12 @@ class OutputGuard:
                 Category.OVERSIZED, 1.0, f"oversized: reply of {len(reply)} characters", ("chars",)
             )
             return _block([finding])
-        ctx = OutputContext(own_keys(own_values), system_prompt, tuple(canaries))
+        own, marks = list(own_values), tuple(canaries)
+        if not all(isinstance(v, str) for v in (*own, *marks)):
+            raise BadInput("own_values and canaries must be strings")
+        if system_prompt is not None:
+            _check_text(system_prompt, "system_prompt")
+        ctx = OutputContext(own_keys(own), system_prompt, marks)
         results: list[OutputResult] = [r for s in self.scanners if (r := s.scan(reply, ctx)) is not None]
         if not results:
             return ALLOW
