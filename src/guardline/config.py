@@ -78,6 +78,21 @@ class Settings(BaseSettings):
     client_secret_grace_hours: int = Field(default=24, ge=0, le=30 * 24)
     # Access review: an account with no login for this long is dormant.
     dormant_days: int = Field(default=90, ge=1)
+    # Guards (guardline.guard): message limits, rates in the `limits` notation ("30/minute"; empty
+    # switches one off), the forbidden-content library (unset: the shipped default), what a foreign
+    # personal value in a reply does, and how many verbatim prompt characters count as a leak.
+    guard_max_chars: int = Field(default=4000, ge=1)
+    guard_max_lines: int = Field(default=200, ge=1)
+    guard_rate_customer: str | None = "30/minute"
+    guard_rate_source: str | None = "120/minute"
+    guard_rate_credential: str | None = "1200/minute"
+    guard_forbidden_file: Path | None = None
+    guard_pii_action: Literal["sanitize", "block"] = "sanitize"
+    guard_prompt_overlap_chars: int = Field(default=40, ge=12)
+    # The trained n-gram model's vote on top of the rules (guard/classifier.py); off: rules only.
+    guard_model: bool = True
+    # Shared state for several instances (rate-limit counts): redis://host:6379/0. Unset: in memory.
+    redis_url: SecretStr | None = None
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'guardline.db').resolve()}"

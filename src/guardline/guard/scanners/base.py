@@ -1,0 +1,146 @@
+"""The scanner Protocols, and weighted signals: patterns that add up to a verdict.
+
+A single keyword blocks nothing. Each scanner lists signals (a compiled pattern and a weight) and
+fires when the weights of the signals found in any view of the message reach 1.0. Benign look-alikes
+("请忽略我上一条消息", "select 红色的那款") meet one weak signal; attacks meet several, or one that
+only an attack produces (a quote that closes a string followed by OR 1=1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from guardline.guard.decision import Category, Finding
+from guardline.guard.normalize import Views
+
+THRESHOLD = 1.0
+OBFUSCATION_BONUS = 0.3  # a signal reached only after undoing a disguise
+# The trained model's vote (guard/classifier.py): it tips a near miss over, never decides alone.
+MODEL_MIN_PROBA = 0.8
+MODEL_WEIGHT = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    name: str
+    pattern: re.Pattern[str]
+    weight: float
+
+
+def signal(name: str, pattern: str, weight: float) -> Signal:
+    # ASCII word boundaries: \b must hold between 的 and "system" in mixed Chinese-English text.
+    return Signal(name, re.compile(pattern, re.IGNORECASE | re.ASCII), weight)
+
+
+def weigh(signals: Sequence[Signal], texts: Iterable[str]) -> tuple[float, tuple[str, ...]]:
+    """Sum of the weights of signals that match any of ``texts``; each signal counts once."""
+    texts = tuple(texts)
+    hit: list[Signal] = []
+    for s in signals:
+        for text in texts:
+            if s.pattern.search(text):
+                hit.append(s)
+                break
+    return sum(s.weight for s in hit), tuple(s.name for s in hit)
+
+
+def verdict(category: Category, score: float, names: tuple[str, ...]) -> Finding | None:
+    if score < THRESHOLD:
+        return None
+    return Finding(category, score, f"{category.value}: {' + '.join(names)} (score {score:.1f})", names)
+
+
+class InputContext:
+    """What an input scanner may know besides the text; nothing here is ever logged.
+
+    The trained model's vote is computed on first use: most messages meet no near miss and never
+    need it.
+    """
+
+    def __init__(
+        self,
+        *,
+        lang: str | None = None,
+        text: str = "",
+        model: Callable[[str], Mapping[str, float]] | None = None,
+    ) -> None:
+        self.lang = lang
+        self._text = text
+        self._model = model
+        self._proba: Mapping[str, float] | None = None
+
+    def model_vote(self, category: Category) -> float:
+        """The model's probability for ``category`` (0 without a model)."""
+        if self._model is None:
+            return 0.0
+        if self._proba is None:
+            self._proba = self._model(self._text)
+        return self._proba.get(category.value, 0.0)
+
+
+class InputScanner(Protocol):
+    name: str
+    category: Category
+
+    def scan(self, views: Views, ctx: InputContext) -> Finding | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutputContext:
+    """The current customer's own values (match keys) and the configuration the reply must not leak."""
+
+    own_keys: frozenset[str] = frozenset()
+    system_prompt: str | None = None
+    canaries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutputResult:
+    """An output scanner's finding, and the spans it wants masked when the action is sanitize."""
+
+    finding: Finding
+    spans: tuple[tuple[int, int, str], ...] = ()  # (start, end, placeholder) in the reply
+
+
+class OutputScanner(Protocol):
+    name: str
+    category: Category
+
+    def scan(self, reply: str, ctx: OutputContext) -> OutputResult | None: ...
+
+
+class SignalScanner:
+    """An input scanner defined only by its signals over the natural-language views."""
+
+    name: str
+    category: Category
+    signals: tuple[Signal, ...]
+
+    def scan(self, views: Views, ctx: InputContext) -> Finding | None:
+        score, names = weigh(self.signals, views.language)
+        if 0 < score < THRESHOLD and views.obfuscated:
+            score += OBFUSCATION_BONUS
+            names = (*names, "disguised")
+        if 0 < score < THRESHOLD and ctx.model_vote(self.category) >= MODEL_MIN_PROBA:
+            score += MODEL_WEIGHT
+            names = (*names, "model")
+        return verdict(self.category, score, names)
+
+
+class MarkupScanner:
+    """An input scanner defined by signals over the code views (percent- and entity-decoded)."""
+
+    name: str
+    category: Category
+    signals: tuple[Signal, ...]
+    # Characters without which none of the signals can match: most messages skip the regexes.
+    trigger: re.Pattern[str]
+
+    def scan(self, views: Views, ctx: InputContext) -> Finding | None:
+        texts = views.markup
+        if not any(self.trigger.search(t) for t in texts):
+            return None
+        return verdict(self.category, *weigh(self.signals, texts))

@@ -1,0 +1,90 @@
+"""Requests for other customers' data: lists of buyers, a stranger's address, the previous chat.
+
+"其他顾客都收到了" and "other customers say it runs small" mention other people but ask for nothing
+personal; "所有用户的收货地址都必须填写手机号吗" names other people's data but asks about a rule. An
+attack asks for their contact data, orders or identity, or disowns the order it asks about ("那不是
+我的订单", "it's not mine"). Orders placed for family on the customer's own account (我帮我妈下的单)
+are the customer's own.
+"""
+
+from __future__ import annotations
+
+from guardline.guard.decision import Category
+from guardline.guard.scanners.base import SignalScanner, signal
+
+_ZH_OTHERS = r"(?:其他|其它|别的|别人|他人|所有|全部|全体|每个|每一个|每位|上一个|上一位|刚才那个|刚才那位|之前那个|另一个|这些|今天所有)"
+_ZH_PEOPLE = r"(?:客户|顾客|用户|会员|买家|人|收件人|收货人|买过的人)"
+_ZH_DATA = r"(?:手机号|手机|电话|号码|地址|住址|住哪|姓名|名字|名单|邮箱|联系方式|身份证|个人信息|信息|订单详情|订单信息|订单|资料|数据|叫什么|门牌号|消费记录|购买记录)"
+_EN_OTHERS = r"(?:(?:the )?previous|(?:the )?last|other|all|every|another|the other|all the)"
+_EN_PEOPLE = r"(?:customers?|users?|buyers?|members?|people|shoppers?|clients?)"
+_EN_DATA = r"(?:phone|numbers?|address(?:es)?|emails?|names?|details|orders?|data|contacts?|information|info|accounts?)"
+
+SIGNALS = (
+    # Other people's data alone may be a question about a rule; with a request it is a request.
+    signal(
+        "others-data",
+        rf"{_ZH_OTHERS}的?[^，。,.!?！？]{{0,6}}{_ZH_PEOPLE}[^，。,.!?！？]{{0,8}}{_ZH_DATA}",
+        0.7,
+    ),
+    signal("others-data", rf"\b{_EN_OTHERS}\s+{_EN_PEOPLE}(?:'s|')?\b(?:\W+\w+){{0,6}}?\W+{_EN_DATA}\b", 0.7),
+    signal(
+        "others-data", rf"\b{_EN_DATA}\s+(?:of|from|for|belonging to)\s+{_EN_OTHERS}\s+{_EN_PEOPLE}\b", 0.7
+    ),
+    signal("others-data", rf"(?:别人|他人|其他人|陌生人)的[^，。,.!?！？]{{0,4}}{_ZH_DATA}", 0.7),
+    signal(
+        "request",
+        r"给我|发我|我想要|想要|发给我|告诉我|列出|列一下|导出|查一下|查查|看看|卖我|我想知道|\b(?:give|show|send|tell|list|export|dump|pull up|look up|find)\b|\bi need\b|\bcan you (?:tell|give|share)\b",
+        0.4,
+    ),
+    signal(
+        "not-own",
+        r"别人的(?:订单|账号|信息|地址|电话|手机号)|不是我的(?:订单|账号)|那不是我的|\bsomeone else'?s\b|\bsomebody else'?s\b|\banother (?:customer|user|person)'?s\b|\bit'?s not mine\b|\bisn'?t mine\b|\bnot my order\b|\bit'?s my (?:friend|neighbou?r|colleague|ex)'?s\b",
+        0.7,
+    ),
+    signal(
+        "bulk-export",
+        r"(?:导出|dump|export|下载)[^，。]{0,12}(?:客户|顾客|用户|会员|买家|名单)|\b(?:dump|export|send me|give me|download)\b.{0,20}\b(?:customer|user|member|buyer)s?\b.{0,10}\b(?:table|database|db|list|data|emails?|contacts?)\b",
+        0.7,
+    ),
+    signal(
+        "bulk-export",
+        r"(?:客户|顾客|用户|会员|买家)的?(?:名单|信息|数据|资料|手机号|联系方式|邮箱)[^，。]{0,6}(?:导出|发给我|给我|发我)",
+        0.7,
+    ),
+    signal(
+        "customer-store",
+        r"(?:客户|顾客|用户|会员|买家)的?(?:数据库|表|名单|列表)|数据库里|\b(?:customer|user|member) (?:table|database|db|list)\b",
+        0.5,
+    ),
+    signal(
+        "who-bought",
+        r"(?:顾客|客户|买家|用户)(?:里|中)(?:有没有|谁|哪些)|谁买过|都有谁|哪些人买|是谁买的|谁下的单|下过单的人|买过[^，。]{0,8}的客户|投诉你们的那个|\bwho (?:else )?(?:bought|ordered|purchased)\b|\bpeople who (?:bought|ordered)\b|\bwhich customers\b|\bthe (?:person|customer|user|buyer) (?:who|that|named|called|whose)\b|(?:收货人|收件人|顾客|用户|客户)(?:叫|是谁|名字)|\bthe user named\b",
+        0.5,
+    ),
+    signal(
+        "ask-data",
+        r"(?:他们|她们)的?(?:电话|手机号|地址|联系方式)|(?:客户|顾客|买家)的?(?:电话|手机号|联系方式|收货地址)|(?:他|她)(?:的)?(?:账号|订单)(?:里|上)?的?(?:收货地址|地址|手机号|电话)|\b(?:customers?|users?|people|buyers?)\b.{0,20}\blive (?:on|in|at|near)\b|联系一下那个(?:买家|顾客|人)|尾号\d+的那个人|(?:的|他的|她的)(?:订单)?(?:手机号|电话|地址|住址|邮箱|姓名)(?:是多少|是什么|告诉我|发给我|给我)|住哪|\b(?:their|his|her) (?:names?|address(?:es)?|emails?|phone(?: numbers?)?|contact (?:details|info))\b|\bpersonal details\b|\bcontact (?:details|info)\b|\bhome address\b|\baddress for the account\b|\bwith (?:their )?phone numbers\b|\bshipping address of\b|\b(?:address|phone|email|contact)(?: number| details)? of (?:the|a|that) (?:user|customer|person|buyer|guy|lady|woman|man)\b",
+        0.5,
+    ),
+    signal(
+        "identify-person",
+        r"(?:那个|那位)(?:客户|顾客|买家|用户|人)是谁|收件人(?:是谁|叫什么)|\bwho (?:is|was) (?:the|that) (?:customer|buyer|recipient)\b",
+        0.4,
+    ),
+    signal(
+        "third-party-claim",
+        r"我是(?:他|她)的?(?:同事|朋友|邻居|亲戚|老婆|老公)|(?:他|她)是我(?:前男友|前女友|前夫|前妻)|我是快递员|\bi'?m (?:his|her) (?:colleague|friend|neighbor)\b",
+        0.5,
+    ),
+    signal(
+        "previous-chat",
+        r"(?:上一个|上一位|之前|刚才)(?:咨询|问)?(?:你的)?(?:顾客|客户|用户|人)(?:说了|问了)|\b(?:previous|last) (?:customer|user|person)\b.{0,30}\b(?:ask|said|talked|spoke)|\bthe previous customer\b",
+        0.6,
+    ),
+)
+
+
+class OtherCustomerDataScanner(SignalScanner):
+    name = "other_customer_data"
+    category = Category.OTHER_CUSTOMER_DATA
+    signals = SIGNALS

@@ -1,0 +1,211 @@
+"""The input guard and the output guard: run the scanners, pick one decision, explain it safely.
+
+InputGuard: rate limits first (every attempt counts), then size and well-formedness (an oversized
+or broken text is not scanned further), then every content scanner; the strongest finding decides,
+ties go to registry order.
+OutputGuard: prompt leaks and forbidden content block; personal data that is not the current
+customer's is masked (or blocks, by configuration). Reasons name scanners, signals and counts only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+from guardline.config import Settings, get_settings
+from guardline.errors import BadInput
+from guardline.guard import classifier
+from guardline.guard.decision import ALLOW, Action, Category, Finding, GuardDecision
+from guardline.guard.normalize import Views
+from guardline.guard.ratelimit import RateLimiter, RateLimits
+from guardline.guard.scanners import (
+    INPUT_SCANNERS,
+    ForbiddenContentScanner,
+    InputContext,
+    InputScanner,
+    MalformedScanner,
+    OutputContext,
+    OutputResult,
+    OutputScanner,
+    PiiLeakScanner,
+    PromptLeakScanner,
+    SizeScanner,
+)
+from guardline.guard.scanners.pii_leak import own_keys
+from guardline.pii.engine import MAX_TEXT_CHARS
+
+
+def _block(findings: Sequence[Finding]) -> GuardDecision:
+    top = max(findings, key=lambda f: f.score)  # max() keeps the first of equal scores
+    return GuardDecision(Action.BLOCK, top.category, top.reason, tuple(findings))
+
+
+def _check_text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise BadInput(f"{what} must be a string, not {type(value).__name__}")
+    return value
+
+
+class InputGuard:
+    def __init__(
+        self,
+        *,
+        scanners: Sequence[InputScanner] | None = None,
+        size: SizeScanner | None = None,
+        malformed: MalformedScanner | None = None,
+        limiter: RateLimiter | None = None,
+        model: classifier.Model | Literal[False] | None = None,
+    ) -> None:
+        """``model``: the trained n-gram vote; None loads the shipped one, False runs rules only."""
+        self.scanners = tuple(
+            scanners if scanners is not None else (make() for make in INPUT_SCANNERS.values())
+        )
+        self.size = size or SizeScanner()
+        self.malformed = malformed or MalformedScanner()
+        self.limiter = limiter
+        self.model = shipped_model() if model is None else model or None
+
+    def scan(
+        self,
+        text: str,
+        *,
+        customer: str | None = None,
+        source: str | None = None,
+        credential: str | None = None,
+        lang: str | None = None,
+    ) -> GuardDecision:
+        """Decide on one customer message. ``customer``/``source``/``credential`` feed the rate limits."""
+        text = _check_text(text, "message")
+        if self.limiter is not None:
+            limited = self.limiter.hit(customer=customer, source=source, credential=credential)
+            if limited is not None:
+                return _block([limited])
+        oversized = self.size.check(text)
+        if oversized is not None:
+            return _block([oversized])
+        views = Views(text)
+        ctx = InputContext(lang=lang, text=text, model=self.model.proba if self.model else None)
+        # Broken text is refused as such: scanning it for meaning costs time and proves nothing.
+        broken = self.malformed.scan(views, ctx)
+        if broken is not None:
+            return _block([broken])
+        findings = [f for s in self.scanners if (f := s.scan(views, ctx)) is not None]
+        return _block(findings) if findings else ALLOW
+
+
+class OutputGuard:
+    def __init__(
+        self,
+        *,
+        scanners: Sequence[OutputScanner] | None = None,
+        pii_action: Literal["sanitize", "block"] = "sanitize",
+    ) -> None:
+        self.scanners = tuple(
+            scanners
+            if scanners is not None
+            else (PromptLeakScanner(), ForbiddenContentScanner(), PiiLeakScanner())
+        )
+        self.pii_action = pii_action
+
+    def scan(
+        self,
+        reply: str,
+        *,
+        own_values: Iterable[str] = (),
+        system_prompt: str | None = None,
+        canaries: Iterable[str] = (),
+    ) -> GuardDecision:
+        """Decide on one bot reply to the current customer, whose own values are ``own_values``."""
+        reply = _check_text(reply, "reply")
+        if len(reply) > MAX_TEXT_CHARS:
+            finding = Finding(
+                Category.OVERSIZED, 1.0, f"oversized: reply of {len(reply)} characters", ("chars",)
+            )
+            return _block([finding])
+        own, marks = list(own_values), tuple(canaries)
+        if not all(isinstance(v, str) for v in (*own, *marks)):
+            raise BadInput("own_values and canaries must be strings")
+        if system_prompt is not None:
+            _check_text(system_prompt, "system_prompt")
+        ctx = OutputContext(own_keys(own), system_prompt, marks)
+        results: list[OutputResult] = [r for s in self.scanners if (r := s.scan(reply, ctx)) is not None]
+        if not results:
+            return ALLOW
+        findings = [r.finding for r in results]
+        blocking = [f for f in findings if f.category is not Category.PII_LEAK or self.pii_action == "block"]
+        if blocking:
+            top = blocking[0]
+            return GuardDecision(Action.BLOCK, top.category, top.reason, tuple(findings))
+        spans = sorted(span for r in results for span in r.spans)
+        return GuardDecision(
+            Action.SANITIZE,
+            findings[0].category,
+            findings[0].reason + ", masked",
+            tuple(findings),
+            _mask(reply, spans),
+        )
+
+
+def _mask(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
+    out: list[str] = []
+    pos = 0
+    for start, end, placeholder in spans:
+        if start < pos:  # the engine returns non-overlapping spans; stay safe if a scanner does not
+            start = pos
+        if end <= start:
+            continue
+        out.append(text[pos:start])
+        out.append(placeholder)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+@functools.cache
+def shipped_model() -> classifier.Model:
+    """The model trained by bench/guard_train.py on the corpus' train split (loaded once)."""
+    return classifier.load()
+
+
+def input_guard_from(settings: Settings) -> InputGuard:
+    limiter = RateLimiter(
+        limits=RateLimits(
+            customer=settings.guard_rate_customer,
+            source=settings.guard_rate_source,
+            credential=settings.guard_rate_credential,
+        ),
+        storage_url=settings.redis_url.get_secret_value() if settings.redis_url else "memory://",
+    )
+    return InputGuard(
+        size=SizeScanner(max_chars=settings.guard_max_chars, max_lines=settings.guard_max_lines),
+        limiter=limiter,
+        model=None if settings.guard_model else False,
+    )
+
+
+def output_guard_from(settings: Settings) -> OutputGuard:
+    forbidden = (
+        ForbiddenContentScanner.from_file(settings.guard_forbidden_file)
+        if settings.guard_forbidden_file
+        else ForbiddenContentScanner()
+    )
+    return OutputGuard(
+        scanners=(
+            PromptLeakScanner(min_overlap=settings.guard_prompt_overlap_chars),
+            forbidden,
+            PiiLeakScanner(),
+        ),
+        pii_action=settings.guard_pii_action,
+    )
+
+
+@functools.cache
+def get_input_guard() -> InputGuard:
+    """The process-wide input guard from settings (its in-memory rate counts live as long as it)."""
+    return input_guard_from(get_settings())
+
+
+@functools.cache
+def get_output_guard() -> OutputGuard:
+    return output_guard_from(get_settings())
