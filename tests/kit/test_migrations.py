@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+import guardline.audit.models
 import guardline.conversations.models
 import guardline.identity.models  # noqa: F401
 from guardline.kit.db import Base

@@ -1,0 +1,178 @@
+"""Appending: validation, one gapless chain from threads and processes, checkpoints, append-only rows."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from guardline.audit import BufferedAppender, Event, InvalidAuditEvent, append, checkpoint_now, verify_log
+from guardline.audit.checkpoints import load_checkpoints
+from guardline.audit.models import AuditCheckpoint, AuditEvent
+from guardline.config import Settings
+from guardline.crypto.signing import Ed25519Signer, PublicKey
+from tests.audit.conftest import sample_event
+
+
+class StepClock:
+    def __init__(self) -> None:
+        self.t = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.t
+
+
+def test_append_builds_a_chain_that_verifies(
+    db_connection: Connection, audit_settings: Settings, signer: Ed25519Signer, public_key: PublicKey
+) -> None:
+    seqs = append(
+        db=db_connection, events=[sample_event(i) for i in range(120)], settings=audit_settings, signer=signer
+    )
+    assert seqs == list(range(1, 121))
+    sizes = db_connection.execute(select(AuditCheckpoint.tree_size).order_by(AuditCheckpoint.tree_size)).all()
+    assert [s for (s,) in sizes] == [120]  # one batch of 120 crosses the 50-event threshold once
+    assert append(db=db_connection, events=[sample_event(1)], settings=audit_settings, signer=signer) == [121]
+    report = verify_log(connection=db_connection, public_keys=[public_key])
+    assert report.ok, report.problem
+    assert (report.size, report.events, report.checkpoints) == (121, 121, 1)
+    row = db_connection.execute(select(AuditEvent.__table__).where(AuditEvent.seq == 3)).one()
+    assert row.purpose == "refund dispute, ticket T-8812"
+    assert row.customer_id == uuid.UUID(int=5)
+
+
+def test_checkpoints_by_time_and_on_demand(
+    db_connection: Connection, audit_settings: Settings, signer: Ed25519Signer, public_key: PublicKey
+) -> None:
+    clock = StepClock()
+    append(db=db_connection, events=[sample_event(0)], settings=audit_settings, signer=signer, clock=clock)
+    checkpoint = checkpoint_now(db=db_connection, settings=audit_settings, signer=signer, clock=clock)
+    assert checkpoint is not None
+    assert checkpoint.tree_size == 1
+    assert checkpoint.verify([public_key])
+    assert checkpoint_now(db=db_connection, settings=audit_settings, signer=signer, clock=clock) is None
+    clock.t += timedelta(seconds=audit_settings.audit_checkpoint_seconds + 1)
+    append(db=db_connection, events=[sample_event(1)], settings=audit_settings, signer=signer, clock=clock)
+    rows = load_checkpoints(db_connection)
+    assert [r.tree_size for r in rows] == [1, 2]
+    forged = rows[1]
+    other = Ed25519Signer(bytes(32)).public_key()
+    assert not forged.verify([other])
+
+
+def _login(**fields: Any) -> Event:
+    return Event(action="auth.login", actor_type="staff", actor_id="s1", **fields)
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        (Event(action="Login", actor_type="staff", actor_id="s1"), "action"),
+        (Event(action="auth.login", actor_type="robot", actor_id="s1"), "actor_type"),  # type: ignore[arg-type]
+        (Event(action="auth.login", actor_type="staff", actor_id="王建国"), "actor_id"),
+        (Event(action="auth.login", actor_type="staff", actor_id="john@example.com"), "actor_id"),
+        (Event(action="auth.login", actor_type="staff", actor_id="13812345678"), "actor_id"),
+        (_login(result="ok"), "result"),  # type: ignore[arg-type]
+        (_login(source_ip="nowhere"), "source_ip"),
+        (
+            Event(action="auth.login", actor_type="staff", actor_id="s1", purpose="call 13812345678"),
+            "purpose",
+        ),
+        (
+            Event(action="auth.login", actor_type="staff", actor_id="s1", details={"phone": "13812345678"}),
+            "details.phone",
+        ),
+        (
+            Event(action="auth.login", actor_type="staff", actor_id="s1", details={"note": "我叫王建国"}),
+            "details.note",
+        ),
+        (
+            Event(action="auth.login", actor_type="staff", actor_id="s1", details={"Bad Key": 1}),
+            "details keys",
+        ),
+        (
+            Event(action="auth.login", actor_type="staff", actor_id="s1", details={"x": {"nested": 1}}),
+            "details.x",
+        ),
+        (
+            Event(action="auth.login", actor_type="staff", actor_id="s1", details={"x": float("nan")}),
+            "details.x",
+        ),
+    ],
+)
+def test_bad_events_are_refused_without_echoing_values(
+    db_connection: Connection, audit_settings: Settings, signer: Ed25519Signer, event: Event, field: str
+) -> None:
+    with pytest.raises(InvalidAuditEvent) as info:
+        append(db=db_connection, events=[sample_event(0), event], settings=audit_settings, signer=signer)
+    assert field in info.value.message
+    for value in ("13812345678", "王建国", "john@example.com"):
+        assert value not in info.value.message
+    assert db_connection.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 0
+
+
+def test_rows_are_append_only(
+    db_connection: Connection, audit_settings: Settings, signer: Ed25519Signer
+) -> None:
+    append(
+        db=db_connection, events=[sample_event(i) for i in range(60)], settings=audit_settings, signer=signer
+    )
+    for statement in (
+        "UPDATE audit_events SET actor_id = 'x' WHERE seq = 2",
+        "DELETE FROM audit_events WHERE seq = 60",
+        "UPDATE audit_checkpoints SET tree_size = 1",
+        "DELETE FROM audit_checkpoints",
+        "DELETE FROM audit_head",
+    ):
+        savepoint = db_connection.begin_nested()
+        with pytest.raises(DBAPIError, match="append-only"):
+            db_connection.execute(text(statement))
+        savepoint.rollback()
+    if db_connection.dialect.name == "postgresql":
+        savepoint = db_connection.begin_nested()
+        with pytest.raises(DBAPIError, match="append-only"):
+            db_connection.execute(text("TRUNCATE audit_events"))
+        savepoint.rollback()
+
+
+def test_the_hash_algorithm_is_fixed_by_the_first_event(
+    db_connection: Connection, audit_settings: Settings, signer: Ed25519Signer
+) -> None:
+    append(db=db_connection, events=[sample_event(0)], settings=audit_settings, signer=signer)
+    sm3 = audit_settings.model_copy(update={"audit_hash": "sm3"})
+    with pytest.raises(Exception, match="hashed with sha256"):
+        append(db=db_connection, events=[sample_event(1)], settings=sm3, signer=signer)
+
+
+def test_buffered_appender_keeps_one_gapless_chain_across_threads(
+    db_engine: Engine, audit_settings: Settings, signer: Ed25519Signer, public_key: PublicKey
+) -> None:
+    # Committed for real (the appender owns its transactions), on a fresh schema state: count from here.
+    with db_engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    results: list[int] = []
+    lock = threading.Lock()
+    with BufferedAppender(engine=db_engine, settings=audit_settings, signer=signer, max_batch=64) as appender:
+
+        def work(t: int) -> None:
+            futures = [appender.submit(sample_event(t * 100 + i)) for i in range(100)]
+            got = [f.result(timeout=60) for f in futures]
+            with lock:
+                results.extend(got)
+
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with pytest.raises(InvalidAuditEvent):
+            appender.submit(Event(action="bad", actor_type="staff", actor_id="s"))
+    assert sorted(results) == list(range(before + 1, before + 401))
+    with db_engine.connect() as conn:
+        report = verify_log(connection=conn, public_keys=[public_key])
+    assert report.ok, report.problem
+    assert report.size == before + 400
