@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, RowMapping, select
 
@@ -243,3 +243,13 @@ def load_checkpoints(conn: Connection) -> list[Checkpoint]:
     table = AuditCheckpoint.__table__
     rows = conn.execute(select(table).order_by(table.c.tree_size)).mappings()
     return [Checkpoint.from_row(row) for row in rows]
+
+
+def export_checkpoints(conn: Connection, out: IO[str], *, since: int = 0) -> int:
+    """Write the signed checkpoints (JSON lines, oldest first) to keep outside the database."""
+    count = 0
+    for checkpoint in load_checkpoints(conn):
+        if checkpoint.tree_size > since:
+            out.write(json.dumps(checkpoint.to_json(), sort_keys=True) + "\n")
+            count += 1
+    return count

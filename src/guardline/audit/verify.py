@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import time as _time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,9 +34,8 @@ from sqlalchemy import Connection, select, text
 
 from guardline.audit.chain import FORMAT, GENESIS, format_time
 from guardline.audit.checkpoints import Checkpoint, load_checkpoints
-from guardline.audit.log import read_head
-from guardline.audit.merkle import Frontier
-from guardline.audit.models import AuditEvent, AuditPurge
+from guardline.audit.merkle import Frontier, hash_function
+from guardline.audit.models import AuditEvent, AuditHead, AuditPurge
 from guardline.crypto.signing import PublicKey
 from guardline.errors import BadInput
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
@@ -106,13 +105,19 @@ def verify_log(
     if not public_keys:
         raise BadInput("verification needs the checkpoint public key (--public-key FILE)")
     started = _time.perf_counter()
-    head = read_head(connection)
-    report = VerifyReport(head.log_id, head.hash_alg, first_seq=1, size=0)
+    # the head row is read as data, not trusted: a tampered one is a finding, never a crash
+    heads = AuditHead.__table__
+    head = connection.execute(
+        select(heads.c.log_id, heads.c.hash_alg, heads.c.size, heads.c.head_hash).where(heads.c.id == 1)
+    ).one()
+    alg = head.hash_alg or "sha256"
+    h = hash_function(alg)
+    report = VerifyReport(head.log_id, alg, first_seq=1, size=0)
     try:
         checkpoints = _checkpoints(connection, head.log_id, public_keys, list(external), report)
-        base, prev = _start(connection, head.h, checkpoints, clock, report)
-        _stream(connection, head.h, base, prev, checkpoints, report, batch)
-        _ends(head.size, head.head_hash, checkpoints, report)
+        base, prev = _start(connection, h, checkpoints, clock, report)
+        _stream(connection, h, base, prev, checkpoints, report, batch)
+        _ends(head.size, bytes(head.head_hash), checkpoints, report)
     except _Stop as stop:
         report.problem = stop.problem
     report.seconds = _time.perf_counter() - started
@@ -191,17 +196,16 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _rows(conn: Connection, after: int, batch: int) -> Iterator[Sequence[Any]]:
+def _rows(conn: Connection, after: int, batch: int) -> Generator[Sequence[Any]]:
     query = text(f"SELECT {_COLUMNS} FROM audit_events WHERE seq > :after ORDER BY seq")
-    result = conn.execution_options(stream_results=True, max_row_buffer=batch).execute(
-        query, {"after": after}
-    )
     postgres = conn.dialect.name == "postgresql"
-    for rows in result.partitions(batch):
-        if postgres:
-            yield from (_pg_row(r) for r in rows)
-        else:
-            yield from (_sqlite_row(r) for r in rows)
+    options = conn.execution_options(stream_results=True, max_row_buffer=batch)
+    with options.execute(query, {"after": after}) as result:  # closes the server-side cursor early too
+        for rows in result.partitions(batch):
+            if postgres:
+                yield from (_pg_row(r) for r in rows)
+            else:
+                yield from (_sqlite_row(r) for r in rows)
 
 
 def _sqlite_row(r: Any) -> tuple[Any, ...]:
@@ -240,6 +244,22 @@ def _stream(
     report: VerifyReport,
     batch: int,
 ) -> None:
+    rows = _rows(conn, frontier.size, batch)
+    try:
+        _walk(conn, h, rows, frontier, prev, checkpoints, report)
+    finally:
+        rows.close()
+
+
+def _walk(
+    conn: Connection,
+    h: Any,
+    rows: Iterator[Sequence[Any]],
+    frontier: Frontier,
+    prev: bytes,
+    checkpoints: dict[int, Checkpoint],
+    report: VerifyReport,
+) -> None:
     sizes = [size for size in checkpoints if size > frontier.size]
     next_index = 0
     next_size = sizes[0] if sizes else -1
@@ -247,7 +267,7 @@ def _stream(
     expected = frontier.size + 1
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     push = frontier.push
-    for r in _rows(conn, frontier.size, batch):
+    for r in rows:
         seq = r[0]
         if seq != expected:
             raise _Stop(Problem(expected, "deletion", f"events {expected}..{seq - 1} are missing"))
