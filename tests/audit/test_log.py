@@ -149,11 +149,9 @@ def test_the_hash_algorithm_is_fixed_by_the_first_event(
 
 
 def test_buffered_appender_keeps_one_gapless_chain_across_threads(
-    db_engine: Engine, audit_settings: Settings, signer: Ed25519Signer, public_key: PublicKey
+    fresh_engine: Engine, audit_settings: Settings, signer: Ed25519Signer, public_key: PublicKey
 ) -> None:
-    # Committed for real (the appender owns its transactions), on a fresh schema state: count from here.
-    with db_engine.connect() as conn:
-        before = conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    db_engine, before = fresh_engine, 0
     results: list[int] = []
     lock = threading.Lock()
     with BufferedAppender(engine=db_engine, settings=audit_settings, signer=signer, max_batch=64) as appender:

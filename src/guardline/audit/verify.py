@@ -168,9 +168,8 @@ def _start(
     conn: Connection, h: Any, checkpoints: dict[int, Checkpoint], clock: Clock, report: VerifyReport
 ) -> tuple[Frontier, bytes]:
     """Where verification starts: the genesis, or the signed checkpoint the last purge left off at."""
-    purge = conn.execute(
-        select(AuditPurge).order_by(AuditPurge.last_seq.desc()).limit(1)
-    ).scalar_one_or_none()
+    purges = AuditPurge.__table__
+    purge = conn.execute(select(purges).order_by(purges.c.last_seq.desc()).limit(1)).one_or_none()
     if purge is None:
         return Frontier(h), GENESIS
     k = purge.last_seq
@@ -199,8 +198,9 @@ def _parse_time(value: str) -> datetime:
 def _rows(conn: Connection, after: int, batch: int) -> Generator[Sequence[Any]]:
     query = text(f"SELECT {_COLUMNS} FROM audit_events WHERE seq > :after ORDER BY seq")
     postgres = conn.dialect.name == "postgresql"
-    options = conn.execution_options(stream_results=True, max_row_buffer=batch)
-    with options.execute(query, {"after": after}) as result:  # closes the server-side cursor early too
+    # per statement: Connection.execution_options() would change the caller's connection for good
+    stream = {"stream_results": True, "max_row_buffer": batch}
+    with conn.execute(query, {"after": after}, execution_options=stream) as result:
         for rows in result.partitions(batch):
             if postgres:
                 yield from (_pg_row(r) for r in rows)

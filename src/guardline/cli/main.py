@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from guardline.audit.cli import app as audit_app
 from guardline.cli import admin
 from guardline.errors import GuardlineError
 from guardline.pii.anonymizer import anonymize
@@ -29,6 +30,7 @@ app.add_typer(admin.tenant_app, name="tenant")
 app.add_typer(admin.apikey_app, name="apikey")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(admin.customers_app, name="customers")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()
