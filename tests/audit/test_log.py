@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
+import os
+import secrets
+import subprocess
+import sys
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -174,3 +181,45 @@ def test_buffered_appender_keeps_one_gapless_chain_across_threads(
         report = verify_log(connection=conn, public_keys=[public_key])
     assert report.ok, report.problem
     assert report.size == before + 400
+
+
+_WORKER = """
+import sys
+from guardline.audit import BufferedAppender, make_audit_engine
+from guardline.config import Settings
+from tests.audit.conftest import sample_event
+
+url, n, worker = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+settings = Settings(database_url=url, audit_checkpoint_every=75, _env_file=None)
+engine = make_audit_engine(url)
+with BufferedAppender(engine=engine, settings=settings, max_batch=16) as appender:
+    futures = [appender.submit(sample_event(worker * 1000 + i)) for i in range(n)]
+    print(",".join(str(f.result(60)) for f in futures))
+"""
+
+
+def test_two_processes_append_to_one_gapless_chain(fresh_url: str, fresh_engine: Engine) -> None:
+    seed = secrets.token_bytes(32)
+    env = {**os.environ, "GUARDLINE_AUDIT_SIGNING_KEY": base64.b64encode(seed).decode()}
+    root = Path(__file__).resolve().parents[2]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, fresh_url, "300", str(w)],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(2)
+    ]
+    outputs = [w.communicate(timeout=120)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0]
+    seqs = sorted(int(s) for out in outputs for s in out.strip().split(","))
+    assert seqs == list(range(1, 601))
+    with fresh_engine.connect() as conn:
+        report = verify_log(connection=conn, public_keys=[Ed25519Signer(seed).public_key()])
+        sizes = [c.tree_size for c in load_checkpoints(conn)]
+    assert report.ok, report.problem
+    assert report.size == 600
+    assert sizes
+    assert all(b - a >= 75 for a, b in itertools.pairwise([0, *sizes]))  # by count, one per threshold
