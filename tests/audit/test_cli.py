@@ -86,6 +86,16 @@ def test_verify_export_and_tamper_through_the_cli(data_dir: Path, tmp_path: Path
     export.write_text("\n".join(lines) + "\n")
     assert "line 6" in run("audit", "verify-export", str(export), "--public-key", str(public), code=1)
 
+    proof = tmp_path / "consistency.json"
+    run("audit", "consistency", "40", "-o", str(proof))
+    assert "ok: the log at 100 extends the log at 40" in run(
+        "audit", "verify-consistency", str(proof), "--public-key", str(public)
+    )
+    bundle = json.loads(proof.read_text())
+    bundle["new"]["tree_size"] = 101
+    proof.write_text(json.dumps(bundle))
+    assert "FAILED" in run("audit", "verify-consistency", str(proof), "--public-key", str(public), code=1)
+
     with sqlite3.connect(data_dir / "guardline.db") as db:  # an attacker with the database file
         db.execute("DROP TRIGGER audit_events_no_delete")
         db.execute("DELETE FROM audit_events WHERE seq = 57")

@@ -167,3 +167,20 @@ def test_sm3_differs_from_sha256() -> None:
     assert sm3(b"abc").hex() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
     with pytest.raises(BadInput, match="unknown hash"):
         hash_function("md5")
+
+
+@given(st.integers(0, 70), st.lists(st.integers(0, 40), max_size=6))
+def test_extend_equals_pushing_one_by_one(start: int, chunks: list[int]) -> None:
+    leaves = _leaves(start + sum(chunks))
+    one, fast = Frontier(SHA), Frontier(SHA)
+    for leaf in leaves[:start]:
+        one.push(leaf)
+    fast.extend(leaves[:start])
+    at = start
+    for chunk in chunks:
+        for leaf in leaves[at : at + chunk]:
+            one.push(leaf)
+        fast.extend(leaves[at : at + chunk])
+        at += chunk
+        assert (fast.size, fast.peaks) == (one.size, one.peaks)
+        assert fast.root() == _reference_root(leaves[:at])

@@ -14,10 +14,19 @@ from sqlalchemy.exc import DBAPIError
 
 from guardline.audit import append, checkpoint_now, verify_log
 from guardline.audit.models import AuditEvent, AuditPurge
-from guardline.audit.service import AuditQuery, archive, export, purge, query, verify_export
+from guardline.audit.service import (
+    AuditQuery,
+    archive,
+    consistency_bundle,
+    export,
+    purge,
+    query,
+    verify_consistency_bundle,
+    verify_export,
+)
 from guardline.config import Settings
 from guardline.crypto.signing import Ed25519Signer, PublicKey
-from guardline.errors import Conflict
+from guardline.errors import BadInput, Conflict
 from tests.audit.conftest import TENANT, sample_event
 
 
@@ -165,3 +174,26 @@ def test_a_purge_record_that_does_not_match_its_checkpoint_is_reported(
 def test_retention_below_180_days_is_refused() -> None:
     with pytest.raises(ValueError, match="180"):
         Settings(audit_retention_days=30, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_consistency_between_checkpoints(
+    log: Connection, audit_settings: Settings, signer: Ed25519Signer, public_key: PublicKey
+) -> None:
+    bundle = consistency_bundle(connection=log, old_size=60)
+    assert (bundle["old"]["tree_size"], bundle["new"]["tree_size"]) == (60, 120)
+    assert verify_consistency_bundle(bundle, public_keys=[public_key]) is None
+    assert (
+        verify_consistency_bundle(
+            consistency_bundle(connection=log, old_size=90, new_size=90), public_keys=[public_key]
+        )
+        is None
+    )
+    bad = json.loads(json.dumps(bundle))
+    bad["proof"][0] = "00" * 32
+    assert "not an extension" in str(verify_consistency_bundle(bad, public_keys=[public_key]))
+    bad = json.loads(json.dumps(bundle))
+    bad["old"]["root_hash"] = "11" * 32
+    assert "signature" in str(verify_consistency_bundle(bad, public_keys=[public_key]))
+    assert "malformed" in str(verify_consistency_bundle({"old": {}}, public_keys=[public_key]))
+    with pytest.raises(BadInput, match="no signed checkpoint of size 61"):
+        consistency_bundle(connection=log, old_size=61)

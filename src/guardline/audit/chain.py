@@ -88,9 +88,12 @@ def format_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def canonical(seq: int, time: str, p: Prepared) -> bytes:
     """The bytes that are hashed: see the module docstring; must never change for FORMAT 1."""
-    return json.dumps(
+    return _ENCODE(
         [
             FORMAT,
             seq,
@@ -107,9 +110,7 @@ def canonical(seq: int, time: str, p: Prepared) -> bytes:
             p.source_ip,
             p.request_id,
             p.details,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+        ]
     ).encode()
 
 
@@ -206,8 +207,9 @@ def _details(details: Mapping[str, Any]) -> str | None:
                 raise InvalidAuditEvent(
                     f"details.{key} must be a string, number, boolean, null or a list of those"
                 )
-            if len(item) > 200:
-                raise InvalidAuditEvent(f"details.{key} is longer than 200 characters")
+            if len(item) > 200 or not item.isprintable():
+                # printable only: no control characters, so every JSON encoder writes the same bytes
+                raise InvalidAuditEvent(f"details.{key} must be printable text of at most 200 characters")
             _refuse_pii(f"details.{key}", item)
     text = json.dumps(details, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     if len(text.encode()) > MAX_DETAILS_BYTES:

@@ -261,3 +261,35 @@ def purge_cmd() -> None:
         if removed is None
         else f"purged events {removed[0]}..{removed[1]}"
     )
+
+
+@app.command("consistency")
+def consistency_cmd(
+    old_size: Annotated[int, typer.Argument(help="Size of an earlier checkpoint (one you exported).")],
+    new_size: Annotated[
+        int | None, typer.Argument(help="Size of a later checkpoint (default: the latest).")
+    ] = None,
+    output: Annotated[str, typer.Option("-o", "--output", help="File to write ('-' for stdout).")] = "-",
+) -> None:
+    """Prove that the log at a later checkpoint extends the one at an earlier checkpoint (RFC 6962)."""
+    engine = _engine()
+    with engine.connect() as conn:
+        bundle = service.consistency_bundle(connection=conn, old_size=old_size, new_size=new_size)
+    engine.dispose()
+    with atomic_output(output) as out:
+        out.write(json.dumps(bundle) + "\n")
+
+
+@app.command("verify-consistency")
+def verify_consistency_cmd(path: Path, public_key: PublicKeyOpt = None) -> None:
+    """Check a consistency proof offline: both signatures and the proof."""
+    keys = _keys(public_key)
+    try:
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise BadInput(f"cannot read a consistency proof from {path}") from None
+    problem = service.verify_consistency_bundle(bundle, public_keys=keys)
+    if problem is not None:
+        err.print(f"[red]FAILED[/red]: {problem}", highlight=False)
+        raise typer.Exit(1)
+    typer.echo(f"ok: the log at {bundle['new']['tree_size']} extends the log at {bundle['old']['tree_size']}")

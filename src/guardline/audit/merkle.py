@@ -73,6 +73,35 @@ class Frontier:
             n >>= 1
         self.size += 1
 
+    def _push_node(self, node: bytes, height: int) -> None:
+        """Add a perfect subtree of 2**height leaves; the size must be a multiple of 2**height."""
+        peaks, h = self.peaks, self.h
+        peaks.append(node)
+        n = self.size >> height
+        while n & 1:
+            right = peaks.pop()
+            peaks[-1] = h(b"\x01" + peaks[-1] + right)
+            n >>= 1
+        self.size += 1 << height
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """``push`` every leaf, faster: aligned blocks are reduced level by level in one comprehension."""
+        h, i, total = self.h, 0, len(leaves)
+        while i < total:
+            size = self.size
+            height = (size & -size).bit_length() - 1 if size else 62
+            while (1 << height) > total - i:
+                height -= 1
+            if height == 0:
+                self._push_node(leaves[i], 0)
+                i += 1
+                continue
+            level = list(leaves[i : i + (1 << height)])
+            while len(level) > 1:
+                level = [h(b"\x01" + a + b) for a, b in zip(level[::2], level[1::2], strict=True)]
+            self._push_node(level[0], height)
+            i += 1 << height
+
     def root(self) -> bytes:
         if not self.peaks:
             return self.h(b"")

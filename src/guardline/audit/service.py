@@ -29,7 +29,7 @@ from sqlalchemy import Connection, RowMapping, Table, delete, func, insert, sele
 from guardline.audit.chain import FORMAT, Event, format_time
 from guardline.audit.checkpoints import Checkpoint, load_checkpoints
 from guardline.audit.log import append, read_head
-from guardline.audit.merkle import Frontier, Tree, hash_function, verify_inclusion
+from guardline.audit.merkle import Frontier, Tree, hash_function, verify_consistency, verify_inclusion
 from guardline.audit.models import AuditArchive, AuditEvent, AuditPurge
 from guardline.config import Settings
 from guardline.crypto.signing import PublicKey, Signer
@@ -362,3 +362,52 @@ def _checkpoint_frontier(connection: Connection, size: int) -> bytes:
 
     table = cast(Table, AuditCheckpoint.__table__)
     return bytes(connection.execute(select(table.c.frontier).where(table.c.tree_size == size)).scalar_one())
+
+
+# ------------------------------------------------------------------------------------- proofs
+
+
+def consistency_bundle(
+    *, connection: Connection, old_size: int, new_size: int | None = None
+) -> dict[str, Any]:
+    """Two signed checkpoints and the RFC 6962 proof that the newer extends the older, as JSON."""
+    checkpoints = {c.tree_size: c for c in load_checkpoints(connection)}
+    if not checkpoints:
+        raise Conflict("the audit log has no signed checkpoint yet")
+    new_size = max(checkpoints) if new_size is None else new_size
+    for size in (old_size, new_size):
+        if size not in checkpoints:
+            raise BadInput(f"there is no signed checkpoint of size {size}")
+    head = read_head(connection)
+    proof = _tree(connection, head.h, new_size).consistency_proof(old_size, new_size)
+    return {
+        "type": "consistency",
+        "old": checkpoints[old_size].to_json(),
+        "new": checkpoints[new_size].to_json(),
+        "proof": [node.hex() for node in proof],
+    }
+
+
+def verify_consistency_bundle(bundle: Mapping[str, Any], *, public_keys: Sequence[PublicKey]) -> str | None:
+    """None if both checkpoints are signed and the proof holds; otherwise what is wrong."""
+    try:
+        old, new = Checkpoint.from_json(bundle["old"]), Checkpoint.from_json(bundle["new"])
+        proof = [bytes.fromhex(node) for node in bundle["proof"]]
+    except (KeyError, TypeError, ValueError, BadInput):
+        return "not a consistency proof: a field is missing or malformed"
+    if old.log_id != new.log_id or old.hash_alg != new.hash_alg:
+        return "the two checkpoints are of different logs"
+    for checkpoint in (old, new):
+        if not checkpoint.verify(public_keys):
+            return f"the checkpoint of size {checkpoint.tree_size} has no valid signature by the given key(s)"
+    h = hash_function(old.hash_alg)
+    if not verify_consistency(
+        h,
+        old_size=old.tree_size,
+        new_size=new.tree_size,
+        old_root=old.root_hash,
+        new_root=new.root_hash,
+        proof=proof,
+    ):
+        return f"the log of size {new.tree_size} is not an extension of the one of size {old.tree_size}"
+    return None

@@ -22,6 +22,8 @@ exported.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import time as _time
 import uuid
@@ -116,7 +118,7 @@ def verify_log(
     try:
         checkpoints = _checkpoints(connection, head.log_id, public_keys, list(external), report)
         base, prev = _start(connection, h, checkpoints, clock, report)
-        _stream(connection, h, base, prev, checkpoints, report, batch)
+        _stream(connection, alg, base, prev, checkpoints, report, batch)
         _ends(head.size, bytes(head.head_hash), checkpoints, report)
     except _Stop as stop:
         report.problem = stop.problem
@@ -195,21 +197,57 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+# SQLite builds the canonical array itself (json_array, in C): the same bytes as audit/chain.py's
+# json.dumps for every value an event can hold (validation keeps control characters out of strings),
+# and any row whose hash does not match is recomputed in Python before it is reported.
+_SQLITE_ENTRY = (
+    "SELECT seq, json_array(1, seq, substr(time, 1, 10) || 'T' || substr(time, 12) || 'Z', tenant_id, "
+    "actor_type, actor_id, action, object_type, object_id, customer_id, purpose, result, source_ip, "
+    "request_id, details), hash FROM audit_events WHERE seq > :after ORDER BY seq"
+)
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _rows(conn: Connection, after: int, batch: int) -> Generator[Sequence[Any]]:
-    query = text(f"SELECT {_COLUMNS} FROM audit_events WHERE seq > :after ORDER BY seq")
-    postgres = conn.dialect.name == "postgresql"
-    # per statement: Connection.execution_options() would change the caller's connection for good
+    """(seq, canonical entry bytes, hash) in seq order.
+
+    The stored prev_hash is not read: the hash is recomputed over the running chain hash instead, and
+    it matches only if the stored prev_hash (hashed in at append) equals it and the entry is intact.
+    """
+    # per statement: Connection.execution_options() would change the caller's connection for good;
+    # the with block closes the server-side cursor when verification stops early
     stream = {"stream_results": True, "max_row_buffer": batch}
+    if conn.dialect.name == "sqlite":
+        with conn.execute(text(_SQLITE_ENTRY), {"after": after}, execution_options=stream) as result:
+            cursor = result.cursor  # the DBAPI cursor: no per-row wrapping on the hot path
+            assert cursor is not None
+            while rows := cursor.fetchmany(batch):
+                for seq, entry, digest in rows:
+                    yield seq, entry.encode(), digest
+        return
+    query = text(f"SELECT {_COLUMNS} FROM audit_events WHERE seq > :after ORDER BY seq")
     with conn.execute(query, {"after": after}, execution_options=stream) as result:
-        for rows in result.partitions(batch):
-            if postgres:
-                yield from (_pg_row(r) for r in rows)
-            else:
-                yield from (_sqlite_row(r) for r in rows)
+        for part in result.partitions(batch):
+            for r in part:
+                norm = _pg_row(r)
+                yield norm[0], _entry(norm), norm[15]
+
+
+def _entry(norm: Sequence[Any]) -> bytes:
+    return _DUMPS([FORMAT, norm[0], *norm[1:14]]).encode()
+
+
+def _python_entry(conn: Connection, seq: int) -> tuple[bytes, bytes]:
+    """A row's stored prev_hash and canonical entry computed in Python from its raw columns."""
+    raw = conn.execute(text(f"SELECT {_COLUMNS} FROM audit_events WHERE seq = :s"), {"s": seq}).one()
+    norm = _pg_row(raw) if conn.dialect.name == "postgresql" else _sqlite_row(raw)
+    return bytes(norm[14]), _entry(norm)
 
 
 def _sqlite_row(r: Any) -> tuple[Any, ...]:
     t = r[1]
+    if not isinstance(t, str):
+        return (r[0], t, *r[2:])
     return (r[0], f"{t[:10]}T{t[11:]}Z", *r[2:])
 
 
@@ -237,7 +275,7 @@ def _pg_row(r: Any) -> tuple[Any, ...]:
 
 def _stream(
     conn: Connection,
-    h: Any,
+    alg: str,
     frontier: Frontier,
     prev: bytes,
     checkpoints: dict[int, Checkpoint],
@@ -246,39 +284,46 @@ def _stream(
 ) -> None:
     rows = _rows(conn, frontier.size, batch)
     try:
-        _walk(conn, h, rows, frontier, prev, checkpoints, report)
+        _walk(conn, alg, rows, frontier, prev, checkpoints, report)
     finally:
         rows.close()
 
 
 def _walk(
     conn: Connection,
-    h: Any,
+    alg: str,
     rows: Iterator[Sequence[Any]],
     frontier: Frontier,
     prev: bytes,
     checkpoints: dict[int, Checkpoint],
     report: VerifyReport,
 ) -> None:
+    """The hot loop: one leaf hash per row; tree nodes are hashed in blocks by Frontier.extend."""
+    h = frontier.h
+    new = hashlib.sha256 if alg == "sha256" else functools.partial(hashlib.new, "sm3")
     sizes = [size for size in checkpoints if size > frontier.size]
-    next_index = 0
-    next_size = sizes[0] if sizes else -1
+    sizes.append(-1)
+    next_index, next_size = 0, sizes[0]
     last_good = frontier.size
     expected = frontier.size + 1
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    push = frontier.push
-    for r in rows:
-        seq = r[0]
+    pending: list[bytes] = []
+    append = pending.append
+    for seq, entry, stored in rows:
         if seq != expected:
             raise _Stop(Problem(expected, "deletion", f"events {expected}..{seq - 1} are missing"))
-        entry = dumps([FORMAT, seq, *r[1:14]]).encode()
-        digest = h(b"\x00" + r[14] + entry)
-        if r[14] != prev or digest != r[15]:
-            raise _Stop(_diagnose(conn, r, expected, prev, digest == r[15]))
-        push(digest)
+        digest = new(b"\x00" + prev + entry).digest()
+        if digest != stored:
+            stored_prev, reference_entry = _python_entry(conn, seq)
+            reference = h(b"\x00" + stored_prev + reference_entry)
+            if stored_prev != prev or reference != stored:
+                raise _Stop(_diagnose(conn, seq, stored_prev, expected, prev, reference == stored))
+            digest = reference
+        append(digest)
         prev = digest
         expected += 1
         if seq == next_size:
+            frontier.extend(pending)
+            pending.clear()
             checkpoint = checkpoints[seq]
             if frontier.root() != checkpoint.root_hash or prev != checkpoint.head_hash:
                 raise _Stop(
@@ -292,7 +337,11 @@ def _walk(
             report.checkpoints += 1
             last_good = seq
             next_index += 1
-            next_size = sizes[next_index] if next_index < len(sizes) else -1
+            next_size = sizes[next_index]
+        elif len(pending) >= 65_536:
+            frontier.extend(pending)
+            pending.clear()
+    frontier.extend(pending)
     report.size = expected - 1
     report.events = report.size - report.first_seq + 1
     report.notes.append(f"chain head {prev.hex()}")
@@ -300,9 +349,9 @@ def _walk(
 
 
 def _diagnose(
-    conn: Connection, row: Sequence[Any], expected: int, prev: bytes, self_consistent: bool
+    conn: Connection, seq: int, stored_prev: bytes, expected: int, prev: bytes, self_consistent: bool
 ) -> Problem:
-    stored_prev = row[14]
+    del seq  # equal to expected here: gaps are reported before any hash is checked
     if stored_prev == prev:
         return Problem(
             expected, "modification", f"event {expected} does not match its hash: its content was changed"

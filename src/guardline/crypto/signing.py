@@ -89,6 +89,7 @@ class Ed25519Signer:
     algorithm: SignatureAlgorithm = "ed25519"
 
     def __init__(self, seed: bytes) -> None:
+        self.secret = seed  # what the key file or GUARDLINE_AUDIT_SIGNING_KEY holds
         self._key = Ed25519PrivateKey.from_private_bytes(seed)
 
     def sign(self, message: bytes) -> bytes:
