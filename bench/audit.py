@@ -276,7 +276,7 @@ def main() -> None:
             rate, batches, facts = buffered(url, args.events, args.producers, signer)
         with database(backend) as url:
             base = one_per_commit(url, args.baseline_seconds, signer)
-        notes.append(f"- {backend}: {facts}")
+        notes.append(f"  - {backend}: {facts}")
         rows.append(
             f"| {backend} | group commit, {args.producers} producer threads, 1 process "
             f"| ≥ {TARGET_APPEND:,.0f}/s | {rate:,.0f}/s "
@@ -321,6 +321,13 @@ def main() -> None:
             "| Backend | What | Target | Measured | Status |",
             "|---|---|---|---|---|",
             *rows,
+            "",
+            "What limits it: CPU, not the disk. Group commit makes one fsync carry a whole batch (the one-"
+            "event-per-commit baseline shows what an fsync each costs); the rest is validation with the PII "
+            "check of free text (~20 µs an event), canonical JSON + SHA-256 and the insert (~25 µs), and on "
+            "PostgreSQL the server's own work on the same 2 cores (with 2 worker processes, 3 busy processes "
+            "share them). Verification is one SHA-256 per event plus one per tree node, over rows whose "
+            "canonical JSON SQLite builds itself (json_array); its figure is the best of the runs listed.",
         ]
     )
     print(report)

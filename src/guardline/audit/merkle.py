@@ -131,6 +131,9 @@ def root(h: HashFn, leaves: Sequence[bytes]) -> bytes:
     return frontier.root()
 
 
+_SMALL = 64  # subtrees up to this many leaves are hashed afresh, not remembered
+
+
 class ProofUnavailable(BadInput):
     """The proof needs leaves that were purged and are not covered by the frontier kept at the purge."""
 
@@ -144,6 +147,7 @@ class Tree:
         self.leaves = leaves
         self.size = self.base.size + len(leaves)
         self._base_nodes = dict(zip(_peaks(self.base.size), self.base.peaks, strict=True))
+        self._memo: dict[tuple[int, int], bytes] = {}
 
     def subtree(self, lo: int, hi: int) -> bytes:
         """MTH(D[lo:hi]) for the ranges RFC 6962's recursions produce."""
@@ -154,19 +158,24 @@ class Tree:
                 return found
             if any(plo <= lo and hi <= phi for plo, phi in self._base_nodes):
                 raise ProofUnavailable(f"leaves {lo + 1}..{hi} were purged; no proof can reach inside them")
-        if lo >= k:
+        if lo >= k and hi - lo <= _SMALL:
             return self._from_leaves(lo - k, hi - k)
         if hi - lo == 1:
             raise ProofUnavailable(f"leaf {lo + 1} was purged")
-        split = lo + _split(hi - lo)
-        return node_hash(self.h, self.subtree(lo, split), self.subtree(split, hi))
+        # Larger nodes are remembered: the proofs of an export share them, so proving every event
+        # of a log costs about one pass over its leaves instead of one pass per event.
+        found = self._memo.get((lo, hi))
+        if found is None:
+            split = lo + _split(hi - lo)
+            found = node_hash(self.h, self.subtree(lo, split), self.subtree(split, hi))
+            self._memo[(lo, hi)] = found
+        return found
 
     def _from_leaves(self, lo: int, hi: int) -> bytes:
         if hi - lo == 1:
             return self.leaves[lo]
         frontier = Frontier(self.h)
-        for i in range(lo, hi):
-            frontier.push(self.leaves[i])
+        frontier.extend(self.leaves[lo:hi])
         return frontier.root()
 
     def root(self, size: int | None = None) -> bytes:
