@@ -13,9 +13,9 @@ with ``synchronous=FULL`` (the WAL is fsynced at every commit), PostgreSQL with 
 (``append`` in its own commit), the same durability without group commit. On PostgreSQL a second run
 uses two processes, each with its own appender, as two uvicorn workers would.
 
-Verify: a SQLite log of ``--verify-events`` events (checkpoint every 10,000) is built, then
-``verify_log`` is timed end to end: streaming rows, recomputing every hash, the Merkle root at every
-checkpoint, the signatures.
+Verify: a log of ``--verify-events`` events (checkpoint every 10,000) is built on SQLite (the target)
+and on PostgreSQL, then ``verify_log`` is timed end to end: streaming rows, recomputing every hash,
+the Merkle root at every checkpoint, the signatures.
 """
 
 from __future__ import annotations
@@ -292,18 +292,24 @@ def main() -> None:
                 f"| {rate2:,.0f}/s | {verdict(rate2 >= TARGET_APPEND)} |"
             )
         print(rows[-1] if backend != "postgresql" else "\n".join(rows[-3:]), flush=True)
-    with database("sqlite") as url:
-        built = build_log(url, args.verify_events, signer)
-        size_mb = Path(url.removeprefix("sqlite:///")).stat().st_size / 1e6
-        runs = [verify_run(url, signer) for _ in range(args.verify_rounds)]
-    best = min(seconds for seconds, _, _ in runs)
-    _, events, checkpoints = runs[0]
-    rows.append(
-        f"| sqlite | verify {events:,} events ({checkpoints} checkpoints, {size_mb:,.0f} MB file) "
-        f"| ≤ {TARGET_VERIFY_S:.0f} s | {best:.2f} s (runs: {', '.join(f'{s:.2f}' for s, _, _ in runs)}; "
-        f"{events / best:,.0f} events/s) | {verdict(best <= TARGET_VERIFY_S)} |"
-    )
-    print(rows[-1], flush=True)
+    built = {}
+    for backend in ["sqlite", *(b for b in args.backends.split(",") if b == "postgresql")]:
+        with database(backend) as url:
+            built[backend] = build_log(url, args.verify_events, signer)
+            where = ""
+            if backend == "sqlite":
+                where = f", {Path(url.removeprefix('sqlite:///')).stat().st_size / 1e6:,.0f} MB file"
+            runs = [verify_run(url, signer) for _ in range(args.verify_rounds)]
+        best = min(seconds for seconds, _, _ in runs)
+        _, events, checkpoints = runs[0]
+        target = f"≤ {TARGET_VERIFY_S:.0f} s" if backend == "sqlite" else "—"
+        status = verdict(best <= TARGET_VERIFY_S) if backend == "sqlite" else "—"
+        rows.append(
+            f"| {backend} | verify {events:,} events ({checkpoints} checkpoints{where}) "
+            f"| {target} | {best:.2f} s (runs: {', '.join(f'{s:.2f}' for s, _, _ in runs)}; "
+            f"{events / best:,.0f} events/s) | {status} |"
+        )
+        print(rows[-1], flush=True)
     command = shlex.join([".venv/bin/python", "bench/audit.py", *sys.argv[1:]])
     report = "\n".join(
         [
@@ -314,9 +320,10 @@ def main() -> None:
             f"- Machine: {machine_facts()} (shared with other work: compare ratios within this run)",
             "- Durability of the appender's connection:",
             *notes,
-            f"- The verified log was built in {built:.1f} s (10,000 events per transaction); verification "
-            "streams rows, recomputes every SHA-256 chain hash and the Merkle root at every checkpoint, "
-            "and checks every Ed25519 signature",
+            "- The verified logs were built in "
+            + ", ".join(f"{seconds:.1f} s ({backend})" for backend, seconds in built.items())
+            + " (10,000 events per transaction); verification streams rows, recomputes every SHA-256 "
+            "chain hash and the Merkle root at every checkpoint, and checks every Ed25519 signature",
             "",
             "| Backend | What | Target | Measured | Status |",
             "|---|---|---|---|---|",
@@ -327,7 +334,9 @@ def main() -> None:
             "check of free text (~20 µs an event), canonical JSON + SHA-256 and the insert (~25 µs), and on "
             "PostgreSQL the server's own work on the same 2 cores (with 2 worker processes, 3 busy processes "
             "share them). Verification is one SHA-256 per event plus one per tree node, over rows whose "
-            "canonical JSON SQLite builds itself (json_array); its figure is the best of the runs listed.",
+            "canonical JSON the database builds itself (SQLite json_array, PostgreSQL to_json); its "
+            "figure is the best of the runs listed. The 1M target is for the SQLite file; PostgreSQL "
+            "adds the network protocol (a server-side cursor, same machine).",
         ]
     )
     print(report)

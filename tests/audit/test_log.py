@@ -50,6 +50,7 @@ def test_append_builds_a_chain_that_verifies(
     report = verify_log(connection=db_connection, public_keys=[public_key])
     assert report.ok, report.problem
     assert (report.size, report.events, report.checkpoints) == (121, 121, 1)
+    assert report.recomputed == 0  # the database built every canonical entry right
     row = db_connection.execute(select(AuditEvent.__table__).where(AuditEvent.seq == 3)).one()
     assert row.purpose == "refund dispute, ticket T-8812"
     assert row.customer_id == uuid.UUID(int=5)
@@ -245,8 +246,8 @@ def test_sm3_chain_with_sm2_checkpoints_verifies(db_connection: Connection, audi
 def test_unusual_text_hashes_the_same_in_sql_and_python(
     db_connection: Connection, audit_settings: Settings, signer: Ed25519Signer, public_key: PublicKey
 ) -> None:
-    # SQLite's verifier builds the canonical JSON with json_array: quotes, backslashes, slashes,
-    # CJK and emoji must come out byte for byte as json.dumps writes them
+    # the verifier has the database build the canonical JSON (SQLite json_array, PostgreSQL to_json):
+    # quotes, backslashes, slashes, CJK and emoji must come out byte for byte as json.dumps writes them
     odd = 'refund "dispute" \\ a/b 退款 ✓ 😀'
     event = Event(
         action="message.unmask",
@@ -258,6 +259,7 @@ def test_unusual_text_hashes_the_same_in_sql_and_python(
     append(db=db_connection, events=[event, sample_event(1)], settings=audit_settings, signer=signer)
     report = verify_log(connection=db_connection, public_keys=[public_key])
     assert report.ok, report.problem
+    assert report.recomputed == 0
     with pytest.raises(InvalidAuditEvent, match="printable"):
         append(
             db=db_connection,

@@ -196,10 +196,13 @@ def test_tampered_sqlite_copy_is_caught(
 # --------------------------------------------------------------------------------- PostgreSQL
 
 
+# Only the PostgreSQL half of the shared database fixture: SQLite is tampered with on a file copy above.
+on_postgres = pytest.mark.parametrize("db_engine", ["postgresql"], indirect=True)
+
+
 @pytest.fixture
 def pg_log(db_connection: Connection, signer: Ed25519Signer, tmp_path: Path) -> tuple[Connection, str]:
-    if db_connection.dialect.name != "postgresql":
-        pytest.skip("the SQLite log is tampered with on a file copy above")
+    assert db_connection.dialect.name == "postgresql"
     settings = Settings(data_dir=tmp_path, audit_checkpoint_every=50, _env_file=None)  # type: ignore[call-arg]
     for start in range(0, SIZE, 10):
         events = [sample_event(i) for i in range(start, start + 10)]
@@ -207,6 +210,7 @@ def pg_log(db_connection: Connection, signer: Ed25519Signer, tmp_path: Path) -> 
     return db_connection, _exported(db_connection)
 
 
+@on_postgres
 def test_untouched_postgres_log_verifies(pg_log: tuple[Connection, str], public_key: PublicKey) -> None:
     conn, exported = pg_log
     report = verify_log(
@@ -216,6 +220,7 @@ def test_untouched_postgres_log_verifies(pg_log: tuple[Connection, str], public_
     assert (report.size, report.checkpoints) == (SIZE, 4)
 
 
+@on_postgres
 @pytest.mark.parametrize("case", list(CASES))
 def test_tampered_postgres_log_is_caught(
     pg_log: tuple[Connection, str], public_key: PublicKey, case: str

@@ -1,7 +1,9 @@
 """Verify the audit log: every hash, every link, every checkpoint; name the first bad position.
 
-Rationale: rows stream in seq order in batches (a server-side cursor on PostgreSQL) and each costs one
-canonical JSON dump and one hash on the raw driver values, so a million events verify in seconds. What
+Rationale: rows stream in seq order in batches (a server-side cursor on PostgreSQL); the database
+builds each row's canonical JSON itself (SQLite json_array, PostgreSQL to_json pieces) and Python only
+hashes it, so a million events verify in seconds. A row whose hash does not match is rebuilt in Python
+from its raw columns (the reference encoding, audit/chain.py) before anything is reported. What
 each finding means:
 
 - ``modification``: a row's hash does not match its content (or its predecessor was changed and its
@@ -66,6 +68,7 @@ class VerifyReport:
     checkpoints: int = 0  # signed checkpoints matched against the log
     problem: Problem | None = None
     seconds: float = 0.0
+    recomputed: int = 0  # rows the database's canonical JSON did not match, redone in Python
     head_hash: bytes = b""
     notes: list[str] = field(default_factory=list)
 
@@ -86,6 +89,7 @@ class VerifyReport:
             if self.problem is None
             else {"seq": self.problem.seq, "kind": self.problem.kind, "detail": self.problem.detail},
             "seconds": round(self.seconds, 3),
+            "recomputed": self.recomputed,
             "notes": self.notes,
         }
 
@@ -208,6 +212,31 @@ _SQLITE_ENTRY = (
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def _pg_text(column: str) -> str:
+    # to_json(text) escapes exactly what json.dumps(ensure_ascii=False) escapes in printable text
+    return f"coalesce(to_json({column})::text, 'null')"
+
+
+def _pg_uuid(column: str) -> str:
+    return f"coalesce('\"' || replace({column}::text, '-', '') || '\"', 'null')"
+
+
+# PostgreSQL builds the same array by concatenation (its json_build_array adds spaces).
+_PG_ENTRY = (
+    "SELECT seq, '[1,' || seq::text || ',\"' || "
+    "to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || '\",' || "
+    + " || ',' || ".join(
+        [
+            _pg_uuid("tenant_id"),
+            *(_pg_text(c) for c in ("actor_type", "actor_id", "action", "object_type", "object_id")),
+            _pg_uuid("customer_id"),
+            *(_pg_text(c) for c in ("purpose", "result", "source_ip", "request_id", "details")),
+        ]
+    )
+    + " || ']', hash FROM audit_events WHERE seq > :after ORDER BY seq"
+)
+
+
 def _rows(conn: Connection, after: int, batch: int) -> Generator[Sequence[Any]]:
     """(seq, canonical entry bytes, hash) in seq order.
 
@@ -225,12 +254,10 @@ def _rows(conn: Connection, after: int, batch: int) -> Generator[Sequence[Any]]:
                 for seq, entry, digest in rows:
                     yield seq, entry.encode(), digest
         return
-    query = text(f"SELECT {_COLUMNS} FROM audit_events WHERE seq > :after ORDER BY seq")
-    with conn.execute(query, {"after": after}, execution_options=stream) as result:
+    with conn.execute(text(_PG_ENTRY), {"after": after}, execution_options=stream) as result:
         for part in result.partitions(batch):
-            for r in part:
-                norm = _pg_row(r)
-                yield norm[0], _entry(norm), norm[15]
+            for seq, entry, digest in part:
+                yield seq, entry.encode(), digest
 
 
 def _entry(norm: Sequence[Any]) -> bytes:
@@ -315,6 +342,7 @@ def _walk(
         if digest != stored:
             stored_prev, reference_entry = _python_entry(conn, seq)
             reference = h(b"\x00" + stored_prev + reference_entry)
+            report.recomputed += 1
             if stored_prev != prev or reference != stored:
                 raise _Stop(_diagnose(conn, seq, stored_prev, expected, prev, reference == stored))
             digest = reference
