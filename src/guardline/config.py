@@ -93,12 +93,26 @@ class Settings(BaseSettings):
     guard_model: bool = True
     # Shared state for several instances (rate-limit counts): redis://host:6379/0. Unset: in memory.
     redis_url: SecretStr | None = None
+    # Audit log: chain/tree hash and checkpoint signature (SM3/SM2 for GM/T deployments; fixed by the
+    # first event), a signed checkpoint every N events or T seconds, the signing key as base64 of 32
+    # bytes (unset: <data_dir>/audit-signing.key, created 0600), and the retention floor for purges.
+    audit_hash: Literal["sha256", "sm3"] = "sha256"
+    audit_signature: Literal["ed25519", "sm2"] = "ed25519"
+    audit_signing_key: SecretStr | None = None
+    audit_signing_key_path: Path | None = None
+    audit_checkpoint_every: int = Field(default=10_000, ge=1)
+    audit_checkpoint_seconds: float = Field(default=300.0, gt=0)
+    audit_retention_days: int = Field(default=180, ge=180)
+    audit_batch_max: int = Field(default=2_000, ge=1, le=100_000)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'guardline.db').resolve()}"
 
     def resolved_keystore_path(self) -> Path:
         return self.keystore_path or self.data_dir / "keystore.json"
+
+    def resolved_audit_key_path(self) -> Path:
+        return self.audit_signing_key_path or self.data_dir / "audit-signing.key"
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 import guardline.access.models
+import guardline.audit.models
 import guardline.conversations.models
 import guardline.identity.models  # noqa: F401
 from guardline.kit.db import Base

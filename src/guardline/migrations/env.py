@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import guardline.access.models
+import guardline.audit.models
 import guardline.conversations.models
 import guardline.identity.models  # noqa: F401  (registers the tables)
 from guardline.kit.db import Base, make_engine
