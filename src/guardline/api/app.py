@@ -19,6 +19,8 @@ from guardline import __version__
 from guardline.access.endpoints import router as access_router
 from guardline.api.deps import check_routes
 from guardline.api.middleware import BodyLimit, SecurityHeaders
+from guardline.audit.log import get_appender
+from guardline.audit.recorder import AppenderSink, Recorder, SessionSink
 from guardline.config import Settings, get_settings
 from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
@@ -63,6 +65,14 @@ def create_app(
         bind=make_engine(settings.resolved_database_url()), expire_on_commit=False
     )
     app.state.clock = clock
+    # The audit log: a test's session factory writes it in the test's transaction; a real server
+    # through the process's group-committing appender.
+    sink = (
+        SessionSink(app.state.sessionmaker, settings, clock)
+        if session_factory is not None
+        else AppenderSink(get_appender(settings))
+    )
+    app.state.recorder = Recorder(sink, settings=settings, clock=clock)
     app.include_router(conversations_router)
     app.include_router(identity_router)
     app.include_router(access_router)
