@@ -86,6 +86,8 @@ EXPECTED: dict[tuple[str, str], tuple[Permission, ...] | None] = {
     ("POST", "/v1/unmask-requests/{request_id}/deny"): (P.UNMASK_APPROVE,),
     ("GET", "/v1/unmask-requests/{request_id}/values"): (P.UNMASK_REQUEST,),
     ("GET", "/v1/access-review"): (P.ACCESS_REVIEW,),
+    ("GET", "/v1/audit/events"): (P.AUDIT_READ,),
+    ("GET", "/v1/audit/export"): (P.AUDIT_READ,),
 }
 _DOCS = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from guardline.api.app import create_app
@@ -81,3 +82,29 @@ def test_demo_staff_can_log_in_with_totp(data_dir: Path) -> None:
     assert r.status_code == 200, r.text
     cases = client.get("/v1/cases", headers={"Authorization": f"Bearer {r.json()['token']}"}).json()
     assert len(cases) == 1  # the demo agent holds demo-customer-1's case
+
+
+def test_commands_are_audited(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run("init")
+    run("tenant", "create", "shop", "--name", "Shop")
+    monkeypatch.setenv("GUARDLINE_NEW_PASSWORD", "a long enough passphrase")
+    run("user", "create", "ann", "--tenant", "shop", "--role", "agent")
+    run("user", "unlock", "ann", "--tenant", "shop")
+    run("keys", "rotate")
+    run("keys", "rewrap")
+    run("oauth", "rotate-signing-key")
+    assert (data_dir / "audit-signing.key").exists()  # made by init, 0600 like the keystore
+    assert "verified" in run("audit", "verify").lower()
+    engine = create_engine(f"sqlite:///{data_dir / 'guardline.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT action, actor_type, actor_id FROM audit_events ORDER BY seq")).all()
+    engine.dispose()
+    assert [r[0] for r in rows] == [
+        "tenant.create",
+        "user.create",
+        "user.unlock",
+        "keys.rotate",
+        "keys.rewrap",
+        "oauth.signing_key_rotate",
+    ]
+    assert {(r[1], r[2]) for r in rows} == {("system", "cli")}

@@ -21,6 +21,7 @@ from guardline.access.schemas import (
     UnmaskRead,
 )
 from guardline.api.deps import Work, require
+from guardline.audit.chain import Event
 from guardline.conversations.service import Context
 
 router = APIRouter(prefix="/v1", tags=["access"])
@@ -57,7 +58,18 @@ def assign_case(body: CaseCreate, work: Assign) -> CaseRead:
                 user_id=body.user_id,
                 clock=work.clock,
             )
-        )
+        ),
+        audit=lambda c: [_case_event(work, "case.assign", c)],
+    )
+
+
+def _case_event(work: Work, action: str, c: CaseRead) -> Event:
+    return work.event(
+        action,
+        object_type="case",
+        object_id=c.id,
+        customer_id=c.customer_id,
+        details={"agent": str(c.user_id)},
     )
 
 
@@ -77,7 +89,8 @@ def release_case(assignment_id: uuid.UUID, work: Assign) -> CaseRead:
     return work.tx(
         lambda s: _case(
             cases.release(session=s, tenant_id=tenant_id, assignment_id=assignment_id, clock=work.clock)
-        )
+        ),
+        audit=lambda c: [_case_event(work, "case.release", c)],
     )
 
 
@@ -118,7 +131,22 @@ def create_unmask_request(body: UnmaskCreate, work: Request_) -> UnmaskRead:
                 clock=work.clock,
             ),
             work,
-        )
+        ),
+        audit=lambda r: [_unmask_event(work, "unmask.request", r)],
+    )
+
+
+def _unmask_event(work: Work, action: str, r: UnmaskRead) -> Event:
+    minutes = None
+    if r.grant_expires_at is not None and r.decided_at is not None:
+        minutes = round((r.grant_expires_at - r.decided_at).total_seconds() / 60)
+    return work.event(
+        action,
+        object_type="unmask_request",
+        object_id=r.id,
+        customer_id=r.customer_id,
+        purpose=r.reason[:200],
+        details={"fields": len(r.fields), "minutes": minutes},
     )
 
 
@@ -153,7 +181,8 @@ def _decide(request_id: uuid.UUID, body: UnmaskDecision, work: Work, *, approve:
                 clock=work.clock,
             ),
             work,
-        )
+        ),
+        audit=lambda r: [_unmask_event(work, "unmask.approve" if approve else "unmask.deny", r)],
     )
 
 
@@ -173,17 +202,33 @@ def deny_unmask_request(request_id: uuid.UUID, body: UnmaskDecision, work: Appro
     "/unmask-requests/{request_id}/values", summary="Read the raw values under a live grant (recorded)"
 )
 def read_unmasked(request_id: uuid.UUID, work: Request_) -> RevealedRead:
+    granted: list[UnmaskRequest] = []
+
     def run(ctx: Context) -> RevealedRead:
         row, values = unmask.read_values(
             ctx=ctx, principal=work.principal, request_id=request_id, clock=work.clock
         )
+        granted.append(row)
         return RevealedRead(
             request_id=row.id,
             grant_expires_at=row.grant_expires_at,
             values=[RevealedField(field=v.field.to_dict(), value=v.value) for v in values],
         )
 
-    return work(run)
+    # The record commits with the read, or the values are not returned.
+    return work(
+        run,
+        audit=lambda r: [
+            work.event(
+                "unmask.read",
+                object_type="unmask_request",
+                object_id=r.request_id,
+                customer_id=granted[0].customer_id,
+                purpose=granted[0].reason[:200],
+                details={"fields": len(r.values)},
+            )
+        ],
+    )
 
 
 @router.get("/access-review", summary="Access review: dormant, privileged, unused permissions, open grants")
@@ -195,4 +240,4 @@ def access_review(work: Review) -> dict[str, Any]:
             session=s, tenant_id=tenant_id, dormant_days=work.settings.dormant_days, clock=work.clock
         )
 
-    return work.tx(run)
+    return work.tx(run, audit=lambda _: [work.event("access.review")])

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guardline import __version__
 from guardline.access.endpoints import router as access_router
-from guardline.api.deps import check_routes
-from guardline.api.middleware import BodyLimit, SecurityHeaders
+from guardline.api.deps import check_routes, refusal_event
+from guardline.api.middleware import BodyLimit, RequestId, SecurityHeaders
+from guardline.audit.endpoints import router as audit_router
 from guardline.audit.log import get_appender
 from guardline.audit.recorder import AppenderSink, Recorder, SessionSink
 from guardline.config import Settings, get_settings
@@ -32,6 +34,8 @@ from guardline.kit.db import make_engine
 from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
+# Endpoints that write their own audit events for failures (login attempts, token requests).
+_SELF_AUDITED = frozenset({"/v1/auth/login", "/oauth/token"})
 
 
 def create_app(
@@ -76,13 +80,20 @@ def create_app(
     app.include_router(conversations_router)
     app.include_router(identity_router)
     app.include_router(access_router)
+    app.include_router(audit_router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.exception_handler(GuardlineError)
-    async def guardline_error(_request: Request, exc: GuardlineError) -> JSONResponse:
+    async def guardline_error(request: Request, exc: GuardlineError) -> JSONResponse:
+        if exc.status_code in (401, 403) and request.url.path not in _SELF_AUDITED:
+            event = refusal_event(request, exc)
+            try:
+                await run_in_threadpool(app.state.recorder.record, event)
+            except Exception as failure:  # the refusal stands; losing its record is logged
+                log.error("audit of a refused request failed: %s", type(failure).__name__)
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers())
 
     @app.exception_handler(RequestValidationError)
@@ -122,4 +133,5 @@ def create_app(
     check_routes(app)
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(SecurityHeaders, hsts=settings.tls_certfile is not None)
+    app.add_middleware(RequestId)
     return app

@@ -12,7 +12,10 @@ pool thread waiting for a database connection that exit could never run (a deadl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+import ipaddress
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,11 +28,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from guardline.access import review
 from guardline.access.principal import Principal, PrincipalKind
 from guardline.access.roles import Permission
+from guardline.audit.chain import ActorType, Event, Result
+from guardline.audit.recorder import Recorder
 from guardline.config import Settings
 from guardline.conversations.keyring import KeyRing
 from guardline.conversations.models import Tenant
 from guardline.conversations.service import Context, get_tenant
-from guardline.errors import ConfigurationError, Forbidden, Unauthorized
+from guardline.errors import ConfigurationError, Forbidden, GuardlineError, Unauthorized
 from guardline.identity import apikeys, oauth, sessions
 from guardline.identity.accounts import roles_of
 from guardline.identity.models import StaffSession
@@ -131,16 +136,70 @@ def inline(factory: sessionmaker[Session]) -> bool:
     return bind is not None and bind.dialect.name == "sqlite"
 
 
+def audit_ip(host: str | None) -> str | None:
+    """The client address as the audit log takes it (unix sockets and test clients have none)."""
+    if host is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+def actor_of(principal: Principal) -> tuple[ActorType, str]:
+    """How a principal appears in the audit log: staff by user id, services by key prefix or client id."""
+    if principal.kind is PrincipalKind.STAFF:
+        return "staff", str(principal.id)
+    if principal.kind is PrincipalKind.API_KEY:
+        return "service", f"key:{principal.name}"
+    return "service", principal.name
+
+
 @dataclass(frozen=True, slots=True)
 class Work:
     """Runs a service call in one transaction for the caller: committed when it returns, rolled back
-    on any error, so a refused request stores nothing."""
+    on any error, so a refused request stores nothing. Audit events of the call are appended in the
+    same transaction (``audit=``), or recorded durably on their own (``record``) for reads."""
 
     caller: Caller
     settings: Settings
     keyring: KeyRing
     factory: sessionmaker[Session]
     clock: Clock = SYSTEM_CLOCK
+    recorder: Recorder | None = None
+    request_id: str | None = None
+
+    def event(
+        self,
+        action: str,
+        *,
+        result: Result = "success",
+        object_type: str | None = None,
+        object_id: object = None,
+        customer_id: uuid.UUID | None = None,
+        purpose: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> Event:
+        actor_type, actor_id = actor_of(self.principal)
+        return Event(
+            action=action,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            result=result,
+            tenant_id=self.principal.tenant_id,
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+            customer_id=customer_id,
+            purpose=purpose,
+            source_ip=audit_ip(self.principal.source_ip),
+            request_id=self.request_id,
+            details=details or {},
+        )
+
+    def record(self, *events: Event) -> None:
+        """Durable before it returns: a read is not answered unless its record is kept."""
+        if self.recorder is not None and events:
+            self.recorder.record(*events)
 
     @property
     def principal(self) -> Principal:
@@ -152,13 +211,15 @@ class Work:
             raise Forbidden("platform operators have no access to a tenant's data; use a tenant account")
         return self.caller.tenant
 
-    async def run(self, operation: Callable[[Context], T]) -> T:
+    async def run(
+        self, operation: Callable[[Context], T], *, audit: Callable[[T], Sequence[Event]] | None = None
+    ) -> T:
         """Run a short operation: on the event loop with SQLite (one connection, so the work is serial
         anyway and a thread-pool round trip only adds ~1 ms), in the thread pool with PostgreSQL (whose
         network round trips must not stall the loop)."""
         if inline(self.factory):
-            return self(operation)
-        return await run_in_threadpool(self, operation)
+            return self(operation, audit=audit)
+        return await run_in_threadpool(lambda: self(operation, audit=audit))
 
     def context(self, session: Session) -> Context:
         return Context(
@@ -171,20 +232,30 @@ class Work:
             keep_original_audio=self.settings.keep_original_audio,
         )
 
-    def __call__(self, operation: Callable[[Context], T]) -> T:
-        return self.tx(lambda session: operation(self.context(session)))
+    def __call__(
+        self, operation: Callable[[Context], T], *, audit: Callable[[T], Sequence[Event]] | None = None
+    ) -> T:
+        return self.tx(lambda session: operation(self.context(session)), audit=audit)
 
-    def tx(self, operation: Callable[[Session], T]) -> T:
+    def tx(
+        self, operation: Callable[[Session], T], *, audit: Callable[[T], Sequence[Event]] | None = None
+    ) -> T:
+        """``audit`` maps the result to the events that record it; they commit with it or not at all."""
         session = self.factory()
         try:
             result = operation(session)
+            recorded = []
+            if audit is not None and self.recorder is not None:
+                recorded = self.recorder.within(session, audit(result))
             session.commit()
-            return result
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+        if recorded and self.recorder is not None:
+            self.recorder.committed(recorded)
+        return result
 
 
 def _authenticate(request: Request, permissions: tuple[Permission, ...], enrolment: bool) -> Caller:
@@ -194,6 +265,7 @@ def _authenticate(request: Request, permissions: tuple[Permission, ...], enrolme
     clock: Clock = getattr(state, "clock", SYSTEM_CLOCK)
     with state.sessionmaker() as session, session.begin():
         caller = _resolve(session, request, state.settings, clock)
+        request.state.caller = caller  # the error handlers audit a refusal with who was refused
         row = caller.staff_session
         if row is not None and row.purpose == sessions.PURPOSE_ENROL and not enrolment:
             raise Unauthorized("this token only enrols a second factor: finish enrolment, then log in again")
@@ -210,11 +282,20 @@ def _dependency(
     async def dependency(request: Request) -> Work:
         state = request.app.state
         factory = state.sessionmaker
+        request.state.caller = None
         if inline(factory):
             caller = _authenticate(request, permissions, enrolment)
         else:
             caller = await run_in_threadpool(_authenticate, request, permissions, enrolment)
-        return Work(caller, state.settings, state.keyring, factory, getattr(state, "clock", SYSTEM_CLOCK))
+        return Work(
+            caller,
+            state.settings,
+            state.keyring,
+            factory,
+            getattr(state, "clock", SYSTEM_CLOCK),
+            getattr(state, "recorder", None),
+            getattr(request.state, "request_id", None),
+        )
 
     dependency.guardline_permissions = permissions  # type: ignore[attr-defined]
     dependency.guardline_enrolment = enrolment  # type: ignore[attr-defined]
@@ -231,6 +312,69 @@ def require(*any_of: Permission) -> Callable[[Request], Awaitable[Work]]:
 def authenticated(*, enrolment: bool = False) -> Callable[[Request], Awaitable[Work]]:
     """A dependency: any authenticated principal (``enrolment``: an MFA-enrolment token will do)."""
     return _dependency((), enrolment=enrolment)
+
+
+# -- refusals in the audit log ---------------------------------------------------------------------
+
+_PREFIX = re.compile(r"glk_([0-9a-f]{12})_")
+
+
+def refusal_event(request: Request, exc: GuardlineError) -> Event:
+    """The audit event of a 401 or 403: who (as far as known), what route, why (the error class)."""
+    route = request.scope.get("route")
+    where = {"method": request.method, "route": str(getattr(route, "path", "") or "unmatched")[:120]}
+    client = audit_ip(request.client.host if request.client else None)
+    request_id = getattr(request.state, "request_id", None)
+    caller: Caller | None = getattr(request.state, "caller", None)
+    if caller is not None:
+        actor_type, actor_id = actor_of(caller.principal)
+        tenant_id = caller.principal.tenant_id
+    else:
+        actor_type, actor_id, tenant_id = _presented_actor(request), "unknown", None
+        match = _PREFIX.match(_raw_credential(request))
+        if match:
+            actor_id = f"key:{match.group(1)}"
+    if exc.status_code == 401:
+        return Event(
+            action="auth.credential",
+            actor_type=actor_type,
+            actor_id=actor_id,
+            result="failure",
+            tenant_id=tenant_id,
+            source_ip=client,
+            request_id=request_id,
+            details={**where, "kind": _credential_kind(request), "reason": type(exc).__name__},
+        )
+    return Event(
+        action="access.denied",
+        actor_type=actor_type,
+        actor_id=actor_id,
+        result="denied",
+        tenant_id=tenant_id,
+        source_ip=client,
+        request_id=request_id,
+        details={**where, "reason": type(exc).__name__},
+    )
+
+
+def _raw_credential(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key", "")
+
+
+def _credential_kind(request: Request) -> str:
+    raw = _raw_credential(request)
+    if raw.startswith("glk_"):
+        return "api_key"
+    if raw.startswith(sessions.TOKEN_PREFIX) or request.cookies.get(sessions.COOKIE_NAME):
+        return "session"
+    if oauth.looks_like_jwt(raw):
+        return "access_token"
+    return "none" if not raw else "unknown"
+
+
+def _presented_actor(request: Request) -> ActorType:
+    return "staff" if _credential_kind(request) == "session" else "service"
 
 
 # -- route declarations ----------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from rich.table import Column, Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from guardline.audit import log as audit_log
+from guardline.audit.chain import Event
 from guardline.config import Settings, get_settings
 from guardline.conversations import bootstrap, service, tenants
 from guardline.conversations.keyring import KeyRing
@@ -42,6 +44,36 @@ def factory_for(settings: Settings) -> sessionmaker[Session]:
 
 def keyring_for(settings: Settings) -> KeyRing:
     return KeyRing(build_key_provider(settings), cipher=Cipher(settings.cipher))
+
+
+def cli_audit(
+    action: str,
+    *,
+    session: Session | None = None,
+    tenant_id: uuid.UUID | None = None,
+    object_type: str | None = None,
+    object_id: object = None,
+    customer_id: uuid.UUID | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Record an administrative command in the audit log (actor: the server's shell), in the command's
+    own transaction when it has one, so the change and its record commit together."""
+    settings = get_settings()
+    event = Event(
+        action=action,
+        actor_type="system",
+        actor_id="cli",
+        tenant_id=tenant_id,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        customer_id=customer_id,
+        details=details or {},
+    )
+    if session is not None:
+        audit_log.append(db=session, events=[event], settings=settings)
+        return
+    with factory_for(settings).begin() as own:
+        audit_log.append(db=own, events=[event], settings=settings)
 
 
 def init(
@@ -127,6 +159,9 @@ def tenant_create(slug: str, name: Annotated[str, typer.Option(help="Display nam
     settings = get_settings()
     with factory_for(settings).begin() as session:
         tenant = tenants.create(session=session, keyring=keyring_for(settings), slug=slug, name=name)
+        cli_audit(
+            "tenant.create", session=session, tenant_id=tenant.id, object_type="tenant", object_id=tenant.id
+        )
         console.print(f"tenant {tenant.slug} {tenant.id}")
 
 
@@ -144,7 +179,16 @@ def tenant_policy(
         PiiPolicy.from_file(file)  # validates, with errors that name the file
         policy = json.loads(file.read_text(encoding="utf-8"))
     with factory_for(get_settings()).begin() as session:
-        service.set_policy(session=session, tenant=tenants.by_slug(session=session, slug=slug), policy=policy)
+        t = tenants.by_slug(session=session, slug=slug)
+        service.set_policy(session=session, tenant=t, policy=policy)
+        cli_audit(
+            "tenant.policy",
+            session=session,
+            tenant_id=t.id,
+            object_type="tenant",
+            object_id=t.id,
+            details={"cleared": clear},
+        )
     console.print(f"tenant {slug}: policy {'cleared' if clear else 'set'}")
 
 
@@ -174,6 +218,14 @@ def apikey_create(
             scopes=scope,
             expires_in=timedelta(days=expires_days) if expires_days else None,
         )
+        cli_audit(
+            "apikey.create",
+            session=session,
+            tenant_id=t.id,
+            object_type="api_key",
+            object_id=row.prefix,
+            details={"scopes": row.scopes},
+        )
         console.print(f"API key {row.prefix} ({', '.join(row.scopes)}); store it now, it is not shown again:")
         typer.echo(key)
 
@@ -200,7 +252,10 @@ def apikey_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> No
 @apikey_app.command("revoke")
 def apikey_revoke(prefix: str) -> None:
     with factory_for(get_settings()).begin() as session:
-        apikeys.revoke(session=session, prefix=prefix)
+        row = apikeys.revoke(session=session, prefix=prefix)
+        cli_audit(
+            "apikey.revoke", session=session, tenant_id=row.tenant_id, object_type="api_key", object_id=prefix
+        )
     console.print(f"revoked {prefix}")
 
 
@@ -230,6 +285,7 @@ def keys_status() -> None:
 def keys_rotate() -> None:
     """Create a new KEK version; new keys are wrapped with it. Run `keys rewrap` next."""
     version = keyring_for(get_settings()).provider.rotate()
+    cli_audit("keys.rotate", object_type="kek", object_id=version, details={"version": version})
     console.print(f"KEK version {version} is now current; run `guardline keys rewrap` to move existing keys")
 
 
@@ -249,6 +305,13 @@ def keys_rewrap(batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 5
             progress.advance(task, done)
     with factory() as session:
         stale = keyring.stale_counts(session=session)
+    cli_audit(
+        "keys.rewrap",
+        details={
+            "version": keyring.provider.current_version(),
+            "left": stale["data_keys"] + stale["tenant_keys"],
+        },
+    )
     console.print(f"done; keys left on old versions: {stale['data_keys'] + stale['tenant_keys']}")
 
 
@@ -272,6 +335,7 @@ def keys_retire(version: int) -> None:
             "run `guardline keys rewrap` first"
         )
     keyring.provider.destroy_version(version)
+    cli_audit("keys.retire", object_type="kek", object_id=version, details={"version": version})
     console.print(
         f"KEK version {version} destroyed; backups whose keys it wrapped can no longer be decrypted"
     )
@@ -288,4 +352,13 @@ def customers_erase(
         t = tenants.by_slug(session=session, slug=tenant)
         ctx = service.Context(session=session, keyring=keyring, tenant=t)
         _, destroyed = service.erase_customer(ctx, customer_id)
+        cli_audit(
+            "customer.erase",
+            session=session,
+            tenant_id=t.id,
+            object_type="customer",
+            object_id=customer_id,
+            customer_id=customer_id,
+            details={"data_keys_destroyed": destroyed},
+        )
     console.print(f"customer {customer_id} erased; {destroyed} data key(s) destroyed")

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.access.models import CaseAssignment
+from guardline.audit.checkpoints import get_signer
 from guardline.config import Settings
 from guardline.conversations import service, tenants
 from guardline.conversations.keyring import KeyRing
@@ -54,6 +55,8 @@ def initialize(settings: Settings, *, demo: bool) -> InitReport:
     if settings.key_provider == "local":
         _, created = init_local_keystore(settings)
     migrate.upgrade(settings.resolved_database_url())
+    if settings.audit_signing_key is None:
+        get_signer(settings)  # the checkpoint key (0600) exists before the first event
     if not demo:
         return InitReport(created, False, None)
     keyring = KeyRing(build_key_provider(settings), cipher=Cipher(settings.cipher))

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from guardline.access.cases import ensure_can_read
 from guardline.access.roles import Permission
 from guardline.api.deps import Work, require
+from guardline.audit.chain import Event
 from guardline.conversations import deidentified, service
 from guardline.conversations.classification import Level
 from guardline.conversations.models import Call, Conversation, Message
@@ -86,9 +87,25 @@ def call_read(call: Call, segments: list[Message]) -> CallRead:
 
 # One message is a few milliseconds of work: see Work.run for where it runs. Batches, calls and reads,
 # which can take much longer, always run in the thread pool so they never stall the event loop.
+def ingested(work: Work, messages: list[MessageRead]) -> list[Event]:
+    """One audit event per stored message: who sent it in, where it went, its level, what was found."""
+    return [
+        work.event(
+            "message.ingest",
+            object_type="message",
+            object_id=m.id,
+            customer_id=m.customer_id,
+            details={"level": m.classification, "entities": sorted({e.type for e in m.entities})},
+        )
+        for m in messages
+    ]
+
+
 @router.post("/messages", status_code=201, summary="Ingest one chat message")
 async def post_message(body: MessageCreate, work: Ingest) -> MessageRead:
-    return await work.run(lambda ctx: message_read(service.ingest_messages(ctx, [body])[0]))
+    return await work.run(
+        lambda ctx: message_read(service.ingest_messages(ctx, [body])[0]), audit=lambda m: ingested(work, [m])
+    )
 
 
 @router.post("/messages/batch", status_code=201, summary="Ingest chat messages, all or nothing")
@@ -99,7 +116,8 @@ def post_messages(body: MessageBatchCreate, work: Ingest, request: Request) -> M
     return work(
         lambda ctx: MessageBatchRead(
             messages=[message_read(m) for m in service.ingest_messages(ctx, body.messages)]
-        )
+        ),
+        audit=lambda batch: ingested(work, batch.messages),
     )
 
 
@@ -167,7 +185,23 @@ async def post_call(request: Request, work: Ingest) -> CallRead:
     def ingest(ctx: service.Context) -> CallRead:
         return _stored_read(service.ingest_call(ctx, payload, recording))
 
-    return await run_in_threadpool(work, ingest)
+    def audit(call: CallRead) -> list[Event]:
+        return [
+            work.event(
+                "call.ingest",
+                object_type="call",
+                object_id=call.id,
+                customer_id=call.customer_id,
+                details={
+                    "level": call.classification,
+                    "segments": len(call.segments),
+                    "recording": call.recording is not None,
+                    "redacted_spans": len(call.recording.redacted_spans_ms) if call.recording else 0,
+                },
+            )
+        ]
+
+    return await run_in_threadpool(lambda: work(ingest, audit=audit))
 
 
 @router.get("/conversations/{conversation_id}", summary="A conversation with its masked messages")
@@ -177,7 +211,17 @@ def get_conversation(conversation_id: uuid.UUID, work: Read) -> ConversationRead
         ensure_can_read(session=ctx.session, principal=work.principal, customer_id=conversation.customer_id)
         return _conversation_read(conversation, messages)
 
-    return work(read)
+    result = work(read)
+    work.record(
+        work.event(
+            "conversation.read",
+            object_type="conversation",
+            object_id=result.id,
+            customer_id=result.customer_id,
+            details={"messages": len(result.messages), "level": result.classification},
+        )
+    )
+    return result
 
 
 def _conversation_read(conversation: Conversation, messages: list[Message]) -> ConversationRead:
@@ -203,7 +247,11 @@ def get_call(call_id: uuid.UUID, work: Read) -> CallRead:
         ensure_can_read(session=ctx.session, principal=work.principal, customer_id=stored.call.customer_id)
         return _stored_read(stored)
 
-    return work(read)
+    result = work(read)
+    work.record(
+        work.event("call.read", object_type="call", object_id=result.id, customer_id=result.customer_id)
+    )
+    return result
 
 
 @router.get(
@@ -213,23 +261,37 @@ def get_call(call_id: uuid.UUID, work: Read) -> CallRead:
     responses={200: {"content": {"audio/wav": {}}}},
 )
 def get_recording(call_id: uuid.UUID, work: Read) -> Response:
-    def read(ctx: service.Context) -> bytes:
+    def read(ctx: service.Context) -> tuple[bytes, uuid.UUID]:
         stored = service.get_call(ctx, call_id)
         ensure_can_read(session=ctx.session, principal=work.principal, customer_id=stored.call.customer_id)
-        return service.redacted_recording(ctx, call_id)
+        return service.redacted_recording(ctx, call_id), stored.call.customer_id
 
-    return Response(work(read), media_type="audio/wav")
+    wav, customer_id = work(read)
+    work.record(work.event("recording.read", object_type="call", object_id=call_id, customer_id=customer_id))
+    return Response(wav, media_type="audio/wav")
 
 
 @router.post("/search", summary="Find customers and conversations by phone, order number or customer ref")
 def post_search(body: SearchRequest, work: Search) -> SearchResult:
     customers, conversations = work(lambda ctx: service.search(ctx, kind=body.kind, value=body.value))
+    work.record(work.event("customer.search", details={"kind": body.kind, "hits": len(customers)}))
     return SearchResult(customers=customers, conversations=conversations)
 
 
 @router.delete("/customers/{customer_id}", summary="Erase a customer (crypto-shred their data key)")
 def delete_customer(customer_id: uuid.UUID, work: Erase) -> ErasureRead:
-    customer, destroyed = work(lambda ctx: service.erase_customer(ctx, customer_id))
+    customer, destroyed = work(
+        lambda ctx: service.erase_customer(ctx, customer_id),
+        audit=lambda done: [
+            work.event(
+                "customer.erase",
+                object_type="customer",
+                object_id=done[0].id,
+                customer_id=done[0].id,
+                details={"data_keys_destroyed": done[1]},
+            )
+        ],
+    )
     assert customer.erased_at is not None
     return ErasureRead(customer_id=customer.id, erased_at=customer.erased_at, data_keys_destroyed=destroyed)
 
@@ -240,4 +302,6 @@ def training_messages(
     limit: Annotated[int, Query(ge=1, le=deidentified.MAX_LIMIT)] = 100,
     before: Annotated[datetime | None, Query(description="Page: messages sent before this time.")] = None,
 ) -> list[dict[str, Any]]:
-    return work(lambda ctx: deidentified.messages(ctx, limit=limit, before=before))
+    rows = work(lambda ctx: deidentified.messages(ctx, limit=limit, before=before))
+    work.record(work.event("training.read", details={"rows": len(rows)}))
+    return rows

@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from guardline.access import review
-from guardline.cli.admin import factory_for, keyring_for
+from guardline.cli.admin import cli_audit, factory_for, keyring_for
 from guardline.config import get_settings
 from guardline.conversations import tenants
 from guardline.errors import BadInput
@@ -60,6 +60,14 @@ def user_create(
             roles=role,
             password=password,
         )
+        cli_audit(
+            "user.create",
+            session=session,
+            tenant_id=user.tenant_id,
+            object_type="user",
+            object_id=user.id,
+            details={"roles": user.roles},
+        )
         console.print(f"account {user.username} ({', '.join(user.roles)}) {user.id}", highlight=False)
         console.print("roles that unmask, export, administer or audit enrol TOTP at the first login")
 
@@ -83,7 +91,11 @@ def user_list(tenant: TenantOpt = None) -> None:
 @user_app.command("unlock")
 def user_unlock(username: str, tenant: TenantOpt = None) -> None:
     with factory_for(get_settings()).begin() as session:
-        accounts.unlock(session=session, user=_find(session, tenant, username))
+        user = _find(session, tenant, username)
+        accounts.unlock(session=session, user=user)
+        cli_audit(
+            "user.unlock", session=session, tenant_id=user.tenant_id, object_type="user", object_id=user.id
+        )
     console.print(f"{username}: unlocked")
 
 
@@ -91,7 +103,11 @@ def user_unlock(username: str, tenant: TenantOpt = None) -> None:
 def user_reset_mfa(username: str, tenant: TenantOpt = None) -> None:
     """Clear a lost second factor (break-glass, from the server's shell); sessions end."""
     with factory_for(get_settings()).begin() as session:
-        accounts.reset_mfa(session=session, user=_find(session, tenant, username), actor_id=uuid.uuid4())
+        user = _find(session, tenant, username)
+        accounts.reset_mfa(session=session, user=user, actor_id=uuid.uuid4())
+        cli_audit(
+            "user.mfa_reset", session=session, tenant_id=user.tenant_id, object_type="user", object_id=user.id
+        )
     console.print(f"{username}: MFA reset; they enrol again at the next login")
 
 
@@ -101,6 +117,14 @@ def user_disable(username: str, tenant: TenantOpt = None) -> None:
         user = _find(session, tenant, username)
         accounts.update_user(session=session, user=user, disabled=True, actor_id=uuid.uuid4())
         sessions.revoke_all(session=session, user_id=user.id)
+        cli_audit(
+            "user.update",
+            session=session,
+            tenant_id=user.tenant_id,
+            object_type="user",
+            object_id=user.id,
+            details={"disabled": True, "roles": user.roles, "previous_roles": user.roles},
+        )
     console.print(f"{username}: disabled, sessions ended")
 
 
@@ -118,6 +142,14 @@ def oauth_create_client(
             name=name,
             scopes=scope,
         )
+        cli_audit(
+            "oauth.client_create",
+            session=session,
+            tenant_id=row.tenant_id,
+            object_type="oauth_client",
+            object_id=row.client_id,
+            details={"scopes": row.scopes},
+        )
         console.print(f"client_id {row.client_id} ({' '.join(row.scopes)}); the secret is not shown again:")
         typer.echo(secret)
 
@@ -128,6 +160,7 @@ def oauth_rotate_signing_key() -> None:
     settings = get_settings()
     with factory_for(settings).begin() as session:
         key = oauth.rotate_signing_key(session=session, provider=keyring_for(settings).provider)
+        cli_audit("oauth.signing_key_rotate", session=session, object_type="signing_key", object_id=key.kid)
     console.print(f"signing key {key.kid} is current")
 
 

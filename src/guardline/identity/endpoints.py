@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import hashlib
+import re
 import uuid
 from datetime import timedelta
 from typing import Annotated
@@ -16,10 +19,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guardline.access.roles import Permission, Role
-from guardline.api.deps import Work, authenticated, require
+from guardline.api.deps import Work, audit_ip, authenticated, require
+from guardline.audit.chain import Event, Result
 from guardline.conversations import tenants
 from guardline.conversations.models import Tenant
-from guardline.errors import BadInput, Forbidden, NotFound, Unauthorized
+from guardline.errors import (
+    BadInput,
+    Forbidden,
+    GuardlineError,
+    MfaEnrolmentRequired,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from guardline.identity import accounts, apikeys, oauth, sessions
 from guardline.identity.models import ApiKey, OAuthClient, StaffSession, StaffUser
 from guardline.identity.schemas import (
@@ -100,6 +112,7 @@ def login(body: LoginRequest, request: Request, response: Response) -> LoginResp
             settings=state.settings,
             clock=_clock(request),
         )
+    state.recorder.record(_login_event(request, body, tenant_id, outcome))
     if outcome.error is not None:  # committed first: the failure counter must persist
         raise outcome.error
     assert outcome.opened is not None
@@ -126,12 +139,48 @@ def login(body: LoginRequest, request: Request, response: Response) -> LoginResp
     )
 
 
+def _account(tenant_id: uuid.UUID | None, username: str) -> str:
+    """A stable, non-reversible handle of the attempted username, so attempts on one account (known or
+    not) can be counted without the name in the log."""
+    return hashlib.sha256(f"{tenant_id}:{username.strip().lower()}".encode()).hexdigest()[:16]
+
+
+def _login_event(
+    request: Request, body: LoginRequest, tenant_id: uuid.UUID | None, outcome: accounts.LoginOutcome
+) -> Event:
+    error = outcome.error
+    result: Result = "success"
+    if isinstance(error, MfaEnrolmentRequired | TooManyRequests):
+        result = "denied"
+    elif error is not None:
+        result = "failure"
+    user = outcome.user
+    return Event(
+        action="auth.login",
+        actor_type="staff",
+        actor_id=str(user.id) if user is not None else "unknown",
+        result=result,
+        tenant_id=user.tenant_id if user is not None else None,
+        source_ip=audit_ip(request.client.host if request.client else None),
+        request_id=getattr(request.state, "request_id", None),
+        details={
+            "reason": type(error).__name__ if error is not None else "ok",
+            "account": _account(tenant_id, body.username),
+            "mode": body.mode,
+            "mfa": outcome.opened.row.mfa if outcome.opened is not None else False,
+        },
+    )
+
+
 @router.post("/v1/auth/logout", status_code=204, summary="End this session")
 def logout(work: Enrolling, response: Response) -> Response:
     user_id = _staff(work)
     session_id = work.principal.session_id
     assert session_id is not None
-    work.tx(lambda s: sessions.revoke(session=s, session_id=session_id, user_id=user_id, clock=work.clock))
+    work.tx(
+        lambda s: sessions.revoke(session=s, session_id=session_id, user_id=user_id, clock=work.clock),
+        audit=lambda _: [work.event("auth.logout", object_type="session", object_id=session_id)],
+    )
     response = Response(status_code=204)
     response.delete_cookie(sessions.COOKIE_NAME, path="/")
     return response
@@ -177,7 +226,10 @@ def _session_read(row: StaffSession, current: uuid.UUID | None) -> SessionRead:
 @router.delete("/v1/auth/sessions/{session_id}", status_code=204, summary="Revoke one of my sessions")
 def revoke_my_session(session_id: uuid.UUID, work: Any_) -> Response:
     user_id = _staff(work)
-    work.tx(lambda s: sessions.revoke(session=s, session_id=session_id, user_id=user_id, clock=work.clock))
+    work.tx(
+        lambda s: sessions.revoke(session=s, session_id=session_id, user_id=user_id, clock=work.clock),
+        audit=lambda _: [work.event("auth.session_revoke", object_type="session", object_id=session_id)],
+    )
     return Response(status_code=204)
 
 
@@ -191,7 +243,8 @@ def change_password(body: PasswordChange, work: Any_) -> Response:
             new=body.new_password,
             keep_session=work.principal.session_id,
             clock=work.clock,
-        )
+        ),
+        audit=lambda _: [work.event("auth.password_change", object_type="user", object_id=work.principal.id)],
     )
     return Response(status_code=204)
 
@@ -199,7 +252,8 @@ def change_password(body: PasswordChange, work: Any_) -> Response:
 @router.post("/v1/auth/mfa/enroll", summary="Start TOTP enrolment: a new secret to scan")
 def mfa_enroll(work: Enrolling) -> EnrolmentRead:
     enrolment = work.tx(
-        lambda s: accounts.begin_enrolment(session=s, provider=work.keyring.provider, user=_user(s, work))
+        lambda s: accounts.begin_enrolment(session=s, provider=work.keyring.provider, user=_user(s, work)),
+        audit=lambda _: [work.event("auth.mfa_enrol", object_type="user", object_id=work.principal.id)],
     )
     return EnrolmentRead(secret=enrolment.secret, otpauth_uri=enrolment.uri)
 
@@ -209,7 +263,8 @@ def mfa_confirm(body: EnrolmentConfirm, work: Enrolling) -> RecoveryCodesRead:
     codes = work.tx(
         lambda s: accounts.confirm_enrolment(
             session=s, provider=work.keyring.provider, user=_user(s, work), code=body.code, clock=work.clock
-        )
+        ),
+        audit=lambda _: [work.event("auth.mfa_confirm", object_type="user", object_id=work.principal.id)],
     )
     return RecoveryCodesRead(recovery_codes=codes)
 
@@ -245,7 +300,10 @@ def create_user(body: UserCreate, work: ManageUsers) -> UserRead:
                 password=body.password,
                 clock=work.clock,
             )
-        )
+        ),
+        audit=lambda u: [
+            work.event("user.create", object_type="user", object_id=u.id, details={"roles": u.roles})
+        ],
     )
 
 
@@ -265,17 +323,31 @@ def get_user(user_id: uuid.UUID, work: ManageUsers) -> UserRead:
 
 @router.patch("/v1/users/{user_id}", summary="Change roles or disable an account (its sessions end)")
 def update_user(user_id: uuid.UUID, body: UserUpdate, work: ManageUsers) -> UserRead:
-    return work.tx(
-        lambda s: user_read(
-            accounts.update_user(
-                session=s,
-                user=accounts.get_user(session=s, tenant_id=work.principal.tenant_id, user_id=user_id),
-                roles=body.roles,
-                disabled=body.disabled,
-                actor_id=work.principal.id,
-                clock=work.clock,
-            )
+    before: list[str] = []
+
+    def run(s: Session) -> UserRead:
+        user = accounts.get_user(session=s, tenant_id=work.principal.tenant_id, user_id=user_id)
+        before.extend(sorted(user.roles))
+        accounts.update_user(
+            session=s,
+            user=user,
+            roles=body.roles,
+            disabled=body.disabled,
+            actor_id=work.principal.id,
+            clock=work.clock,
         )
+        return user_read(user)
+
+    return work.tx(
+        run,
+        audit=lambda u: [
+            work.event(
+                "user.update",
+                object_type="user",
+                object_id=u.id,
+                details={"roles": u.roles, "previous_roles": before, "disabled": u.disabled},
+            )
+        ],
     )
 
 
@@ -286,7 +358,7 @@ def unlock_user(user_id: uuid.UUID, work: ManageSecurity) -> UserRead:
         accounts.unlock(session=s, user=user)
         return user_read(user)
 
-    return work.tx(run)
+    return work.tx(run, audit=lambda u: [work.event("user.unlock", object_type="user", object_id=u.id)])
 
 
 @router.post("/v1/users/{user_id}/mfa/reset", summary="Reset a lost second factor (re-enrol at next login)")
@@ -296,7 +368,7 @@ def reset_mfa(user_id: uuid.UUID, work: ManageSecurity) -> UserRead:
         accounts.reset_mfa(session=s, user=user, actor_id=work.principal.id, clock=work.clock)
         return user_read(user)
 
-    return work.tx(run)
+    return work.tx(run, audit=lambda u: [work.event("user.mfa_reset", object_type="user", object_id=u.id)])
 
 
 @router.post("/v1/users/{user_id}/sessions/revoke", summary="End every session of an account")
@@ -305,7 +377,17 @@ def revoke_user_sessions(user_id: uuid.UUID, work: ManageSecurity) -> dict[str, 
         user = accounts.get_user(session=s, tenant_id=work.principal.tenant_id, user_id=user_id)
         return {"revoked": sessions.revoke_all(session=s, user_id=user.id, clock=work.clock)}
 
-    return work.tx(run)
+    return work.tx(
+        run,
+        audit=lambda r: [
+            work.event(
+                "user.sessions_revoke",
+                object_type="user",
+                object_id=user_id,
+                details={"revoked": r["revoked"]},
+            )
+        ],
+    )
 
 
 # -- API keys --------------------------------------------------------------------------------------
@@ -337,7 +419,14 @@ def create_api_key(body: ApiKeyCreate, work: ManageCredentials) -> ApiKeyCreated
         )
         return ApiKeyCreated(**_key_read(row).model_dump(), key=key)
 
-    return work.tx(run)
+    return work.tx(
+        run,
+        audit=lambda k: [
+            work.event(
+                "apikey.create", object_type="api_key", object_id=k.prefix, details={"scopes": k.scopes}
+            )
+        ],
+    )
 
 
 @router.get("/v1/apikeys", summary="API keys of my tenant")
@@ -363,7 +452,9 @@ def revoke_api_key(prefix: str, work: ManageCredentials) -> ApiKeyRead:
             raise NotFound("no API key with that prefix in this tenant")
         return _key_read(apikeys.revoke(session=s, prefix=prefix, clock=work.clock))
 
-    return work.tx(run)
+    return work.tx(
+        run, audit=lambda k: [work.event("apikey.revoke", object_type="api_key", object_id=k.prefix)]
+    )
 
 
 # -- OAuth 2.0 clients and tokens ------------------------------------------------------------------
@@ -391,7 +482,17 @@ def create_client(body: ClientCreate, work: ManageCredentials) -> ClientSecret:
         )
         return ClientSecret(**_client_read(row).model_dump(), client_secret=secret)
 
-    return work.tx(run)
+    return work.tx(
+        run,
+        audit=lambda c: [
+            work.event(
+                "oauth.client_create",
+                object_type="oauth_client",
+                object_id=c.client_id,
+                details={"scopes": c.scopes},
+            )
+        ],
+    )
 
 
 @router.get("/v1/oauth/clients", summary="OAuth clients of my tenant")
@@ -413,7 +514,17 @@ def rotate_client_secret(client_id: str, body: SecretRotate, work: ManageCredent
         secret = oauth.rotate_secret(session=s, client=row, grace=timedelta(hours=hours), clock=work.clock)
         return ClientSecret(**_client_read(row).model_dump(), client_secret=secret)
 
-    return work.tx(run)
+    return work.tx(
+        run,
+        audit=lambda c: [
+            work.event(
+                "oauth.client_rotate",
+                object_type="oauth_client",
+                object_id=c.client_id,
+                details={"grace_hours": hours},
+            )
+        ],
+    )
 
 
 @router.delete("/v1/oauth/clients/{client_id}", summary="Revoke an OAuth client (its tokens stop working)")
@@ -425,7 +536,15 @@ def revoke_client(client_id: str, work: ManageCredentials) -> ClientRead:
         oauth.revoke_client(session=s, client=row, clock=work.clock)
         return _client_read(row)
 
-    return work.tx(run)
+    return work.tx(
+        run,
+        audit=lambda c: [
+            work.event("oauth.client_revoke", object_type="oauth_client", object_id=c.client_id)
+        ],
+    )
+
+
+_CLIENT_ID = re.compile(r"glc_[0-9a-f]{24}")
 
 
 def _basic(header: str) -> tuple[str, str] | None:
@@ -471,7 +590,23 @@ async def token(request: Request) -> JSONResponse:
                 clock=_clock(request),
             )
 
-    issued = await run_in_threadpool(issue)
+    def audit(result: Result, reason: str, scope: str | None) -> Event:
+        return Event(
+            action="oauth.token",
+            actor_type="service",
+            actor_id=client_id if _CLIENT_ID.fullmatch(client_id) else "unknown",
+            result=result,
+            source_ip=audit_ip(request.client.host if request.client else None),
+            request_id=getattr(request.state, "request_id", None),
+            details={"reason": reason, "scope": scope},
+        )
+
+    try:
+        issued = await run_in_threadpool(issue)
+    except GuardlineError as exc:
+        await run_in_threadpool(state.recorder.record, audit("failure", type(exc).__name__, None))
+        raise
+    await run_in_threadpool(state.recorder.record, audit("success", "ok", issued.scope))
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope)
     return JSONResponse(body.model_dump(), headers={"Pragma": "no-cache"})
 
@@ -497,7 +632,8 @@ def create_tenant(body: TenantCreate, work: ManageTenants) -> TenantRead:
     return work.tx(
         lambda s: _tenant_read(
             tenants.create(session=s, keyring=work.keyring, slug=body.slug, name=body.name, clock=work.clock)
-        )
+        ),
+        audit=lambda t: [work.event("tenant.create", object_type="tenant", object_id=t.id)],
     )
 
 
@@ -528,4 +664,12 @@ def create_tenant_admin(tenant_id: uuid.UUID, body: UserCreate, work: ManageTena
             )
         )
 
-    return work.tx(run)
+    return work.tx(
+        run,
+        audit=lambda u: [  # recorded in the tenant it happened to, for its auditors
+            dataclasses.replace(
+                work.event("user.create", object_type="user", object_id=u.id, details={"roles": u.roles}),
+                tenant_id=tenant_id,
+            )
+        ],
+    )

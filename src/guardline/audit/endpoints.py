@@ -1,0 +1,135 @@
+"""HTTP endpoints for auditors: query the log and export a verifiable slice of it.
+
+A tenant's auditor sees the tenant's events only; a platform auditor sees all. An export first signs a
+checkpoint of the current head, so everything up to the request is included and provable offline with
+`guardline audit verify-export` and the log's public key.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.orm import Session
+
+from guardline.access.roles import Permission
+from guardline.api.deps import Work, require
+from guardline.audit.log import checkpoint_now
+from guardline.audit.service import AuditQuery, event_json, export, query
+from guardline.errors import BadInput
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+Audit = Annotated[Work, Depends(require(Permission.AUDIT_READ))]
+MAX_QUERY = 1000
+MAX_EXPORT = 100_000
+
+
+def _filters(
+    work: Work,
+    *,
+    tenant_id: uuid.UUID | None,
+    actor: str | None,
+    customer_id: uuid.UUID | None,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> AuditQuery:
+    own = work.principal.tenant_id
+    if own is not None:
+        if tenant_id is not None and tenant_id != own:
+            raise BadInput("tenant_id: a tenant's auditor reads that tenant's events only")
+        tenant_id = own
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise BadInput(f"{name}: give a time zone (e.g. 2026-12-01T08:00:00+08:00)")
+    return AuditQuery(
+        tenant_id=tenant_id,
+        actor_id=actor,
+        customer_id=customer_id,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+
+
+ActorQ = Annotated[str | None, Query(max_length=128, description="staff user id, key:<prefix> or client id")]
+ActionQ = Annotated[
+    str | None, Query(max_length=64, description="exact, or a prefix ending in '.' (unmask.)")
+]
+
+
+@router.get("/events", summary="Audit events, filtered (oldest first)")
+def list_events(
+    work: Audit,
+    tenant_id: uuid.UUID | None = None,
+    actor: ActorQ = None,
+    customer_id: uuid.UUID | None = None,
+    action: ActionQ = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_QUERY)] = 100,
+) -> list[dict[str, Any]]:
+    filters = _filters(
+        work,
+        tenant_id=tenant_id,
+        actor=actor,
+        customer_id=customer_id,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+
+    def run(s: Session) -> list[dict[str, Any]]:
+        return [event_json(row) for row in query(connection=s.connection(), filters=filters)]
+
+    rows = work.tx(run)
+    work.record(work.event("audit.query", details={"rows": len(rows)}))
+    return rows
+
+
+@router.get(
+    "/export",
+    summary="Export events as JSON lines with a signed checkpoint and inclusion proofs",
+    response_class=Response,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+def export_events(
+    work: Audit,
+    tenant_id: uuid.UUID | None = None,
+    actor: ActorQ = None,
+    customer_id: uuid.UUID | None = None,
+    action: ActionQ = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = 10_000,
+) -> Response:
+    filters = _filters(
+        work,
+        tenant_id=tenant_id,
+        actor=actor,
+        customer_id=customer_id,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+    out = io.StringIO()
+
+    def run(s: Session) -> int:
+        checkpoint_now(db=s, settings=work.settings, clock=work.clock)  # cover everything up to now
+        return export(connection=s.connection(), filters=filters, out=out, clock=work.clock)
+
+    count = work.tx(run)
+    work.record(work.event("audit.export", details={"rows": count}))
+    return Response(
+        out.getvalue(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="guardline-audit.jsonl"'},
+    )
