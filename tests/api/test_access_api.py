@@ -325,3 +325,26 @@ def test_ml_engineer_gets_de_identified_messages_only(
     )
     assert staff_client.get("/v1/training/messages", headers=world.agent).status_code == 403
     assert staff_client.get("/v1/training/messages?limit=0", headers=bearer(token)).status_code == 422
+
+
+def test_caller_number_of_a_call(
+    staff_client: TestClient, session: Session, shop: Tenant, world: World
+) -> None:
+    from tests.api.test_conversations_api import call_metadata
+
+    key = create_api_key(session, shop, ["ingest"])
+    session.commit()
+    call = staff_client.post(
+        "/v1/calls", json={**call_metadata(), "customer_ref": "cust-1"}, headers=bearer(key)
+    ).json()
+    assert call["caller_masked"] != "13912345678"
+    rid = _request(
+        staff_client,
+        world,
+        world.agent,
+        conversation_id=call["conversation_id"],
+        fields=[{"kind": "caller", "id": call["id"]}],
+    ).json()["id"]
+    staff_client.post(f"/v1/unmask-requests/{rid}/approve", json={}, headers=world.supervisor)
+    values = staff_client.get(f"/v1/unmask-requests/{rid}/values", headers=world.agent).json()["values"]
+    assert [v["value"] for v in values] == ["13912345678"]
