@@ -56,3 +56,6 @@ class FixedLocator:
 
 
 Make = Callable[..., Recorded]
+
+
+from tests.api.conftest import clock, shop, staff_client  # noqa: E402, F401  (the HTTP fixtures)

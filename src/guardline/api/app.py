@@ -29,6 +29,7 @@ from guardline.errors import GuardlineError
 from guardline.identity.endpoints import router as identity_router
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
 from guardline.kit.db import make_engine
+from guardline.monitoring.setup import install as install_monitoring
 from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
@@ -76,6 +77,10 @@ def create_app(
     app.include_router(conversations_router)
     app.include_router(identity_router)
     app.include_router(access_router)
+    # Detection runs its database work inline on a test's shared connection, on a worker otherwise.
+    install_monitoring(
+        app, settings=settings, recorder=app.state.recorder, clock=clock, background=session_factory is None
+    )
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:

@@ -17,10 +17,12 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from guardline.errors import Forbidden
 from guardline.identity import sessions
 from guardline.identity.models import StaffUser
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
@@ -136,3 +138,17 @@ def _user(session: Session, user_id: uuid.UUID | None, tenant_id: uuid.UUID | No
     if user is None or user.tenant_id != tenant_id:
         return None
     return user
+
+
+class SourceBlocked(Forbidden):
+    """The caller's address is blocked by an automatic response (a 403 naming no value)."""
+
+
+def refuse_blocked(state: Any, address: str | None) -> None:
+    """Authentication's check: 403 if an automatic response blocked the caller's address."""
+    blocklist: Blocklist | None = getattr(state, "blocklist", None)
+    if blocklist is not None and blocklist.is_blocked(address):
+        raise SourceBlocked(
+            "requests from your address are blocked for a while after a security alert; "
+            "a security admin can see the alert"
+        )
