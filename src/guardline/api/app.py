@@ -30,6 +30,7 @@ from guardline.identity.endpoints import router as identity_router
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
 from guardline.kit.db import make_engine
 from guardline.monitoring.setup import install as install_monitoring
+from guardline.monitoring.setup import shutdown as shutdown_monitoring
 from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
@@ -52,6 +53,7 @@ def create_app(
         sys.setswitchinterval(0.0005)
         get_engine()  # load the word lists now, not on the first customer's message
         yield
+        shutdown_monitoring(_app)
 
     app = FastAPI(
         lifespan=lifespan,

@@ -10,6 +10,7 @@ from guardline.kit.clock import Clock
 from guardline.monitoring import metrics
 from guardline.monitoring.detector import Detector
 from guardline.monitoring.endpoints import router
+from guardline.monitoring.logs import RequestIds
 from guardline.monitoring.responses import Blocklist
 from guardline.monitoring.rules import load_rules
 from guardline.monitoring.webhooks import Notifier
@@ -38,3 +39,15 @@ def install(app: FastAPI, *, settings: Settings, recorder: Recorder, clock: Cloc
         recorder.subscribe(app.state.detector)
     app.include_router(router)
     app.add_middleware(metrics.HttpMetrics)
+    app.add_middleware(RequestIds)
+
+
+def shutdown(app: FastAPI) -> None:
+    """Finish queued alert writes and webhook deliveries' current attempt, then stop the workers."""
+    detector: Detector | None = getattr(app.state, "detector", None)
+    notifier: Notifier | None = getattr(app.state, "notifier", None)
+    if detector is not None:
+        detector.drain()
+        detector.close()
+    if notifier is not None:
+        notifier.close()
