@@ -60,7 +60,8 @@ def raise_alert(*, session: Session, firing: Firing) -> tuple[Alert, bool]:
         session.add(row)
         session.flush()
         return row, True
-    row.evidence = [*row.evidence, *(s for s in firing.seqs if s not in set(row.evidence))][-MAX_EVIDENCE:]
+    known = set(row.evidence)
+    row.evidence = [*row.evidence, *(s for s in firing.seqs if s not in known)][-MAX_EVIDENCE:]
     row.summary = dict(firing.summary)
     row.firings += 1
     row.events += len(firing.seqs)
