@@ -257,7 +257,9 @@ class Notifier:
         self._backoff = backoff_seconds
         self._clock = clock
         self._monotonic = monotonic
-        self._client = httpx2.Client(timeout=timeout_seconds, transport=transport, follow_redirects=False)
+        self._timeout = timeout_seconds
+        self._transport = transport
+        self._client: httpx2.Client | None = None  # opened by the first delivery, on the worker
         self._heap: list[_Job] = []
         self._order = itertools.count()
         self._cond = threading.Condition()
@@ -317,6 +319,10 @@ class Notifier:
         error: str | None = None
         try:
             url, body = render(job.dest, job.msg, now=time.time())
+            if self._client is None:
+                self._client = httpx2.Client(
+                    timeout=self._timeout, transport=self._transport, follow_redirects=False
+                )
             response = self._client.post(url, json=body)
             status = response.status_code
             ok = accepted(job.dest, response)
@@ -377,4 +383,5 @@ class Notifier:
             self._cond.notify_all()
         if self._worker is not None:
             self._worker.join(timeout=5)
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
