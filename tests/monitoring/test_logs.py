@@ -128,3 +128,25 @@ def test_request_ids_on_responses_and_log_lines(staff_client: TestClient) -> Non
         logs._REQUEST_ID.reset(token)
     assert line["http"]["request"]["id"] == "req-9"
     assert line["trace"]["id"] == "req-9"
+
+
+def test_serve_passes_the_log_config_to_uvicorn(app_settings: Any) -> None:
+    from guardline.api.server import build_config
+
+    config = build_config(app_settings, log_config=logs.logging_config("ecs"))
+    assert isinstance(config.log_config, dict)
+    assert config.log_config["handlers"]["default"]["formatter"] == "ecs"
+    assert config.log_config["loggers"]["uvicorn.access"]["handlers"] == ["default"]
+
+
+def test_serve_refuses_an_unknown_log_format(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)  # were the check late, serve would initialize ./data here
+
+    from guardline.cli.main import app
+
+    result = CliRunner().invoke(app, ["serve", "--log-format", "xml"])
+    assert result.exit_code != 0
+    assert "ecs or text" in str(result.exception) + result.output
+    assert list(tmp_path.iterdir()) == []

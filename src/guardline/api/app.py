@@ -29,8 +29,7 @@ from guardline.errors import GuardlineError
 from guardline.identity.endpoints import router as identity_router
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
 from guardline.kit.db import make_engine
-from guardline.monitoring.setup import install as install_monitoring
-from guardline.monitoring.setup import shutdown as shutdown_monitoring
+from guardline.monitoring import setup as monitoring
 from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
@@ -53,7 +52,7 @@ def create_app(
         sys.setswitchinterval(0.0005)
         get_engine()  # load the word lists now, not on the first customer's message
         yield
-        shutdown_monitoring(_app)
+        monitoring.shutdown(_app)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -80,7 +79,7 @@ def create_app(
     app.include_router(identity_router)
     app.include_router(access_router)
     # Detection runs its database work inline on a test's shared connection, on a worker otherwise.
-    install_monitoring(
+    monitoring.install(
         app, settings=settings, recorder=app.state.recorder, clock=clock, background=session_factory is None
     )
 
@@ -129,4 +128,5 @@ def create_app(
     check_routes(app)
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(SecurityHeaders, hsts=settings.tls_certfile is not None)
+    monitoring.add_middleware(app)  # outermost: request ids and metrics for every response
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import ssl
 import tempfile
 from typing import Any
@@ -69,8 +70,15 @@ def serve(
     )
     if workers > 1:
         # Prometheus counters of every worker in one place, so /metrics on any worker sums them all.
-        # Set before the workers start (they read it when prometheus_client is first imported).
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="guardline-metrics-"))
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        # Set before the workers start (they read it when prometheus_client is first imported); a
+        # fresh directory per start, removed at exit, so counts never carry over from an old run.
+        ours = None
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            ours = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="guardline-metrics-")
+        try:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        finally:
+            if ours is not None:
+                shutil.rmtree(ours, ignore_errors=True)
     else:
         uvicorn.Server(config).run()

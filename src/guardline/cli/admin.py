@@ -98,6 +98,11 @@ def serve(
 ) -> None:
     """Initialize what is missing, then serve the HTTP API (OpenAPI docs at /docs)."""
     from guardline.api.server import serve as run_server  # uvicorn only when serving
+    from guardline.monitoring import logs
+
+    if log_format not in (None, "ecs", "text"):
+        raise BadInput("--log-format must be ecs or text")
+    fmt: logs.LogFormat = "text" if log_format == "text" else "ecs" if log_format else logs.default_format()
 
     settings = get_settings()
     overrides = {
@@ -117,11 +122,6 @@ def serve(
     console.print(
         f"Guardline on {scheme}://{settings.host}:{settings.port}  (API docs: /docs)", highlight=False
     )
-    from guardline.monitoring import logs
-
-    if log_format not in (None, "ecs", "text"):
-        raise BadInput("--log-format must be ecs or text")
-    fmt: logs.LogFormat = "text" if log_format == "text" else "ecs" if log_format else logs.default_format()
     run_server(settings, workers=workers, access_log=access_log, log_config=logs.logging_config(fmt))
 
 

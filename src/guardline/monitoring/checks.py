@@ -162,7 +162,6 @@ class BruteForce:
             return []
         seqs = window.seqs()
         window.clear()
-        sources = {e.source_ip} if e.source_ip else set()
         return [
             Firing(
                 self.rule,
@@ -171,7 +170,7 @@ class BruteForce:
                 account,
                 seqs,
                 item.time,
-                {"failures": len(seqs), "window_seconds": self.rule.window_seconds, "sources": len(sources)},
+                {"failures": len(seqs), "window_seconds": self.rule.window_seconds},
                 user_id=user,
                 address=e.source_ip,
             )

@@ -38,6 +38,11 @@ def install(app: FastAPI, *, settings: Settings, recorder: Recorder, clock: Cloc
         )
         recorder.subscribe(app.state.detector)
     app.include_router(router)
+
+
+def add_middleware(app: FastAPI) -> None:
+    """Last, so it wraps every other middleware: requests they refuse (413) are counted and carry
+    a request id too."""
     app.add_middleware(metrics.HttpMetrics)
     app.add_middleware(RequestIds)
 
