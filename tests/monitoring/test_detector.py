@@ -157,3 +157,107 @@ def test_a_broken_database_never_reaches_the_caller(clock: FakeClock) -> None:
     detector(feed("user.mfa_reset", object_id="u-1"))  # no exception here
     detector.drain()
     detector.close()
+
+
+def test_two_processes_share_one_alert_per_subject(
+    session_factory: sessionmaker[Session], session: Session, clock: FakeClock
+) -> None:
+    """Each process has its own windows; the database's open key keeps one unresolved alert."""
+    feed = Feed(clock.now())
+    a = _detector(session_factory, clock, rule("privilege_change"))
+    b = _detector(session_factory, clock, rule("privilege_change"))
+    a(feed("user.mfa_reset", object_id="u-1"))
+    b(feed("user.mfa_reset", object_id="u-1"))
+    (alert,) = session.scalars(select(Alert)).all()
+    assert (alert.firings, alert.evidence) == (2, [1, 2])
+
+
+def test_repeated_firings_respond_again_only_after_the_cooldown(
+    staff_client: TestClient, session: Session, keyring: KeyRing, shop: Tenant, clock: FakeClock
+) -> None:
+    app = staff_client.app
+    staff = create_staff(session, keyring.provider, shop, ["agent"], clock=clock)
+    session.commit()
+    detector = Detector(
+        rules=[
+            rule("brute_force", threshold=2, responses=["lock_account"], lock_minutes=10, block_minutes=10)
+        ],
+        factory=app.state.sessionmaker,  # type: ignore[attr-defined]
+        recorder=app.state.recorder,  # type: ignore[attr-defined]
+        clock=clock,
+        background=False,
+    )
+    feed = Feed(clock.now())
+
+    def fail_twice() -> None:
+        for _ in range(2):
+            detector(feed("auth.login", actor_id=str(staff.user.id), tenant_id=shop.id, result="failure"))
+
+    def responses() -> int:
+        return len(session.scalars(select(AuditEvent).where(AuditEvent.action == "alert.response")).all())
+
+    fail_twice()
+    assert responses() == 1
+    clock.advance(minutes=5)
+    fail_twice()  # within the cooldown: evidence only
+    assert responses() == 1
+    clock.advance(minutes=6)
+    fail_twice()
+    assert responses() == 2
+    assert session.scalars(select(Alert)).one().firings == 3
+
+
+def test_concurrent_recording_threads(tmp_path: object, clock: FakeClock) -> None:
+    """Four threads recording failures on one account: every window entry counted exactly once."""
+    import threading
+    from pathlib import Path
+
+    from guardline.kit import migrate
+    from guardline.kit.db import make_engine
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'g.db'}"
+    migrate.upgrade(url)
+    factory = sessionmaker(bind=make_engine(url), expire_on_commit=False)
+    detector = Detector(
+        rules=[rule("brute_force", threshold=10)], factory=factory, clock=clock, background=True
+    )
+    feed = Feed(clock.now())
+    items = [
+        feed("auth.login", actor_id="anonymous", result="failure", details={"account": "a"})
+        for _ in range(1000)
+    ]
+    threads = [
+        threading.Thread(target=lambda part=items[i::4]: [detector(x) for x in part]) for i in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    detector.drain()
+    detector.close()
+    with factory() as s:
+        alert = s.scalars(select(Alert)).one()
+    assert (alert.firings, alert.events) == (100, 1000)
+
+
+def test_blocks_from_another_process_are_seen_after_a_reload(
+    session_factory: sessionmaker[Session], session: Session, clock: FakeClock
+) -> None:
+    from datetime import timedelta
+
+    from guardline.monitoring.models import BlockedAddress
+
+    ticks = [0.0]
+    blocklist = Blocklist(session_factory, clock=clock, refresh_seconds=5, monotonic=lambda: ticks[0])
+    assert not blocklist.is_blocked(LONDON)
+    session.add(
+        BlockedAddress(
+            address=LONDON, until=clock.now() + timedelta(minutes=30), rule_id="r", created_at=clock.now()
+        )
+    )
+    session.commit()
+    assert not blocklist.is_blocked(LONDON)  # cached until the next reload
+    ticks[0] = 6.0
+    assert blocklist.is_blocked(LONDON)
+    clock.advance(minutes=31)
+    assert not blocklist.is_blocked(LONDON)
