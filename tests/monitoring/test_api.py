@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from guardline.api.app import create_app
 from guardline.audit.models import AuditEvent
 from guardline.config import Settings
 from guardline.conversations.keyring import KeyRing
@@ -18,7 +20,7 @@ from guardline.kit.clock import Clock
 from guardline.monitoring import service
 from guardline.monitoring.checks import Firing
 from guardline.monitoring.models import Alert
-from guardline.monitoring.rules import load_rules
+from guardline.monitoring.rules import InvalidRules, load_rules
 from tests.api.conftest import bearer
 from tests.factories import FakeClock, create_staff, create_tenant, staff_token
 
@@ -162,3 +164,15 @@ def test_scope_other_tenant_and_platform(
     r = staff_client.get("/v1/alerts", headers=people["platform"])
     assert [x["id"] for x in r.json()] == [str(platform.id)]
     assert staff_client.get("/v1/alerts", headers=people["agent"]).status_code == 403
+
+
+def test_a_bad_rules_file_stops_the_app(
+    app_settings: Settings, keyring: KeyRing, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[[rules]]\nid = "bf"\nkind = "brute_force"\nwindow_seconds = -1\n')
+    settings = app_settings.model_copy(update={"monitoring_rules_file": bad})
+    with pytest.raises(InvalidRules, match="rule 'bf': window_seconds"):
+        create_app(settings, keyring=keyring, session_factory=session_factory)
+    off = app_settings.model_copy(update={"monitoring_rules_file": bad, "monitoring": False})
+    assert create_app(off, keyring=keyring, session_factory=session_factory).state.detector is None

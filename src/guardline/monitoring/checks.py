@@ -147,7 +147,6 @@ class BruteForce:
         self._windows: Bounded[tuple[uuid.UUID | None, str], Window] = Bounded(
             lambda: Window(_span(rule), rule.threshold)
         )
-        self._users: Bounded[str, uuid.UUID] = Bounded(uuid.uuid4)
 
     def observe(self, item: Recorded) -> list[Firing]:
         e = item.event
