@@ -105,6 +105,18 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=180, ge=180)
     audit_batch_max: int = Field(default=2_000, ge=1, le=100_000)
 
+    # Monitoring (guardline.monitoring): detection rules (unset: the shipped defaults), alert webhooks
+    # as a JSON list or a JSON file of {url, format, secret?, min_severity?, name?}, their retries, and
+    # a bearer token /metrics asks for (unset: /metrics is open, for a scraper on a private network).
+    monitoring: bool = True
+    monitoring_rules_file: Path | None = None
+    alert_webhooks: SecretStr | None = None
+    alert_webhooks_file: Path | None = None
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+    webhook_backoff_seconds: float = Field(default=2.0, ge=0)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    metrics_token: SecretStr | None = None
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'guardline.db').resolve()}"
 

@@ -35,6 +35,7 @@ from guardline.identity.models import StaffSession
 from tests.api.conftest import bearer
 from tests.conversations.test_service import CALL_TRANSCRIPT
 from tests.factories import FakeClock, create_context, create_staff, create_tenant, staff_token
+from tests.monitoring.test_api import create_alert
 
 P = Permission
 ANY: tuple[Permission, ...] = ()  # any authenticated principal
@@ -88,6 +89,11 @@ EXPECTED: dict[tuple[str, str], tuple[Permission, ...] | None] = {
     ("GET", "/v1/access-review"): (P.ACCESS_REVIEW,),
     ("GET", "/v1/audit/events"): (P.AUDIT_READ,),
     ("GET", "/v1/audit/export"): (P.AUDIT_READ,),
+    ("GET", "/metrics"): None,
+    ("GET", "/v1/alerts"): (P.SECURITY_MANAGE, P.AUDIT_READ),
+    ("GET", "/v1/alerts/{alert_id}"): (P.SECURITY_MANAGE, P.AUDIT_READ),
+    ("POST", "/v1/alerts/{alert_id}/acknowledge"): (P.SECURITY_MANAGE,),
+    ("POST", "/v1/alerts/{alert_id}/resolve"): (P.SECURITY_MANAGE,),
 }
 _DOCS = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
 
@@ -188,6 +194,7 @@ def _objects(
     client_row, _ = oauth.create_client(
         session=session, tenant_id=tenant.id, name="c", scopes=["ingest"], clock=clock
     )
+    alert = create_alert(session, tenant.id, clock=clock)
     spare_session = session.query(StaffSession).filter(StaffSession.user_id == agent.user.id).first()
     assert spare_session is not None
     objects = Objects(
@@ -202,6 +209,7 @@ def _objects(
             "request_id": str(request.id),
             "session_id": str(spare_session.id),
             "tenant_id": str(tenant.id),
+            "alert_id": str(alert.id),
         }
     )
     return objects, {"agent_token": agent_token, "api_key": key}

@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError
 import guardline.access.models
 import guardline.audit.models
 import guardline.conversations.models
-import guardline.identity.models  # noqa: F401
+import guardline.identity.models
+import guardline.monitoring.models  # noqa: F401
 from guardline.kit.db import Base
 
 

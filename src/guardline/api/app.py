@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from guardline import __version__
 from guardline.access.endpoints import router as access_router
 from guardline.api.deps import check_routes, refusal_event
-from guardline.api.middleware import BodyLimit, RequestId, SecurityHeaders
+from guardline.api.middleware import BodyLimit, SecurityHeaders
 from guardline.audit.endpoints import router as audit_router
 from guardline.audit.log import get_appender
 from guardline.audit.recorder import AppenderSink, Recorder, SessionSink
@@ -31,6 +31,7 @@ from guardline.errors import GuardlineError
 from guardline.identity.endpoints import router as identity_router
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
 from guardline.kit.db import make_engine
+from guardline.monitoring import setup as monitoring
 from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
@@ -55,6 +56,7 @@ def create_app(
         sys.setswitchinterval(0.0005)
         get_engine()  # load the word lists now, not on the first customer's message
         yield
+        monitoring.shutdown(_app)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -81,6 +83,10 @@ def create_app(
     app.include_router(identity_router)
     app.include_router(access_router)
     app.include_router(audit_router)
+    # Detection runs its database work inline on a test's shared connection, on a worker otherwise.
+    monitoring.install(
+        app, settings=settings, recorder=app.state.recorder, clock=clock, background=session_factory is None
+    )
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
@@ -133,5 +139,5 @@ def create_app(
     check_routes(app)
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(SecurityHeaders, hsts=settings.tls_certfile is not None)
-    app.add_middleware(RequestId)
+    monitoring.add_middleware(app)  # outermost: request ids and metrics for every response
     return app

@@ -39,6 +39,7 @@ from guardline.identity import apikeys, oauth, sessions
 from guardline.identity.accounts import roles_of
 from guardline.identity.models import StaffSession
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
+from guardline.monitoring.responses import refuse_blocked
 
 T = TypeVar("T")
 
@@ -54,6 +55,7 @@ PUBLIC_PATHS = frozenset(
         "/docs/oauth2-redirect",
         "/openapi.json",
         "/redoc",
+        "/metrics",  # its own optional bearer token (GUARDLINE_METRICS_TOKEN)
     }
 )
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -263,6 +265,7 @@ def _authenticate(request: Request, permissions: tuple[Permission, ...], enrolme
     only when the service touches the database -- after the CPU-heavy analysis, not before it."""
     state = request.app.state
     clock: Clock = getattr(state, "clock", SYSTEM_CLOCK)
+    refuse_blocked(state, request.client.host if request.client else None)
     with state.sessionmaker() as session, session.begin():
         caller = _resolve(session, request, state.settings, clock)
         request.state.caller = caller  # the error handlers audit a refusal with who was refused

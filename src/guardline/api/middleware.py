@@ -1,11 +1,8 @@
-"""ASGI middleware: refuse oversized bodies before reading them, set security headers, give every
-request an id."""
+"""ASGI middleware: refuse oversized bodies before reading them, and set security headers."""
 
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -106,29 +103,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-
-_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
-
-
-class RequestId:
-    """Each request gets an id (the caller's X-Request-ID when it is a plain token, else a new one),
-    kept in ``scope["state"]["request_id"]`` for the audit log and echoed in the response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        request_id = given.decode() if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        await self.app(scope, receive, with_id)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import ssl
+import tempfile
+from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -26,6 +30,7 @@ def build_config(
     workers: int = 1,
     log_level: str = "info",
     access_log: bool = True,
+    log_config: dict[str, Any] | None = None,
 ) -> uvicorn.Config:
     tls = settings.tls_certfile is not None or settings.tls_keyfile is not None
     if tls and (settings.tls_certfile is None or settings.tls_keyfile is None):
@@ -48,12 +53,32 @@ def build_config(
         server_header=False,
         log_level=log_level,
         access_log=access_log,
+        log_config=log_config if log_config is not None else uvicorn.config.LOGGING_CONFIG,
     )
 
 
-def serve(settings: Settings, *, workers: int = 1, log_level: str = "info", access_log: bool = True) -> None:
-    config = build_config(settings, workers=workers, log_level=log_level, access_log=access_log)
+def serve(
+    settings: Settings,
+    *,
+    workers: int = 1,
+    log_level: str = "info",
+    access_log: bool = True,
+    log_config: dict[str, Any] | None = None,
+) -> None:
+    config = build_config(
+        settings, workers=workers, log_level=log_level, access_log=access_log, log_config=log_config
+    )
     if workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        # Prometheus counters of every worker in one place, so /metrics on any worker sums them all.
+        # Set before the workers start (they read it when prometheus_client is first imported); a
+        # fresh directory per start, removed at exit, so counts never carry over from an old run.
+        ours = None
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            ours = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="guardline-metrics-")
+        try:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        finally:
+            if ours is not None:
+                shutil.rmtree(ours, ignore_errors=True)
     else:
         uvicorn.Server(config).run()

@@ -123,9 +123,18 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
     demo: Annotated[bool, typer.Option(help="On first start, create the demo tenant.")] = False,
     access_log: Annotated[bool, typer.Option(help="Log each request (method, path, status).")] = True,
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="ecs (JSON lines, Elastic Common Schema) or text; default: ecs unless a terminal."),
+    ] = None,
 ) -> None:
     """Initialize what is missing, then serve the HTTP API (OpenAPI docs at /docs)."""
     from guardline.api.server import serve as run_server  # uvicorn only when serving
+    from guardline.monitoring import logs
+
+    if log_format not in (None, "ecs", "text"):
+        raise BadInput("--log-format must be ecs or text")
+    fmt: logs.LogFormat = "text" if log_format == "text" else "ecs" if log_format else logs.default_format()
 
     settings = get_settings()
     overrides = {
@@ -145,7 +154,7 @@ def serve(
     console.print(
         f"Guardline on {scheme}://{settings.host}:{settings.port}  (API docs: /docs)", highlight=False
     )
-    run_server(settings, workers=workers, access_log=access_log)
+    run_server(settings, workers=workers, access_log=access_log, log_config=logs.logging_config(fmt))
 
 
 def db_upgrade() -> None:

@@ -58,6 +58,7 @@ from guardline.identity.schemas import (
     UserUpdate,
 )
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
+from guardline.monitoring.responses import refuse_blocked
 
 router = APIRouter(tags=["identity"])
 
@@ -93,6 +94,7 @@ def _user(session: Session, work: Work) -> StaffUser:
 def login(body: LoginRequest, request: Request, response: Response) -> LoginResponse:
     state = request.app.state
     client = request.client.host if request.client else None
+    refuse_blocked(state, client)
     with state.sessionmaker() as session, session.begin():
         tenant_id: uuid.UUID | None = None
         if body.tenant is not None:

@@ -7,7 +7,8 @@ from alembic import context
 import guardline.access.models
 import guardline.audit.models
 import guardline.conversations.models
-import guardline.identity.models  # noqa: F401  (registers the tables)
+import guardline.identity.models
+import guardline.monitoring.models  # noqa: F401  (registers the tables)
 from guardline.kit.db import Base, make_engine
 
 config = context.config
