@@ -105,6 +105,29 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(default=180, ge=180)
     audit_batch_max: int = Field(default=2_000, ge=1, le=100_000)
 
+    # The customer-facing bot (guardline.bot). Call verification: code lifetime, attempts, and the
+    # call-session credential's lifetime; ``bot_demo_codes`` returns the code to the integration
+    # instead of sending it (a demo without an SMS gateway; never in production).
+    bot_code_minutes: int = Field(default=5, ge=1, le=30)
+    bot_code_attempts: int = Field(default=5, ge=1, le=10)
+    bot_call_session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    bot_demo_codes: bool = False
+    # How codes reach callers: a sender registered with guardline.bot.identity.register_sms_sender.
+    bot_sms_sender: str = "demo"
+    # Orders: "demo" (local tables) or "http" (the shop's own API at shop_api_url).
+    bot_commerce: Literal["demo", "http"] = "demo"
+    shop_api_url: str | None = None
+    shop_api_key: SecretStr | None = None
+    shop_api_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Optional language model: any OpenAI-compatible /v1/chat/completions (Qwen, DeepSeek, vLLM,
+    # Ollama ...). Unset URL: the bot answers without a model. It only ever sees placeholder-masked text.
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    llm_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    llm_max_tokens: int = Field(default=400, ge=16, le=4096)
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'guardline.db').resolve()}"
 

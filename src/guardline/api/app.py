@@ -21,6 +21,7 @@ from guardline.api.deps import check_routes
 from guardline.api.middleware import BodyLimit, SecurityHeaders
 from guardline.audit.log import get_appender
 from guardline.audit.recorder import AppenderSink, Recorder, SessionSink
+from guardline.bot.endpoints import router as bot_router
 from guardline.config import Settings, get_settings
 from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(conversations_router)
     app.include_router(identity_router)
     app.include_router(access_router)
+    app.include_router(bot_router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
