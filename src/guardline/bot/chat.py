@@ -498,6 +498,20 @@ def finish_turn(
     return stored.id, handoff_id, recorded
 
 
+def _flat(record: dict[str, object]) -> dict[str, object]:
+    """The guard's audit record in the log's shape (values are scalars or lists of scalars): each
+    finding as ``category:score:signal+signal``."""
+    findings = record.get("findings")
+    out = {k: v for k, v in record.items() if k != "findings"}
+    if isinstance(findings, list):
+        out["findings"] = [
+            f"{f['category']}:{f['score']}:{'+'.join(f['signals'])}"[:120]
+            for f in findings
+            if isinstance(f, dict)
+        ]
+    return out
+
+
 def guard_event(
     principal: Principal,
     tenant_id: uuid.UUID,
@@ -516,7 +530,7 @@ def guard_event(
         object_type="conversation" if conversation_id else None,
         object_id=str(conversation_id) if conversation_id else None,
         customer_id=customer_id,
-        details={"stage": stage, **decision.to_audit()},
+        details={"stage": stage, **_flat(decision.to_audit())},
     )
 
 

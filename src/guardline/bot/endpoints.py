@@ -99,7 +99,7 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
                 result="failure",
                 details={
                     "kind": "call_session" if body.call_session else "customer_token",
-                    "reason": exc.message[:160],
+                    "reason": getattr(exc, "code", "missing"),
                 },
             ),
         )

@@ -50,6 +50,14 @@ _KID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _REF = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
+class CustomerAuthFailed(Unauthorized):
+    """A customer token or call session that does not prove a customer; ``code`` is for the audit log."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 @dataclass(frozen=True, slots=True)
 class VerifiedCustomer:
     """A customer proven by a shop token or a call verification. ``ref`` is personal: never log it."""
@@ -201,10 +209,14 @@ def verify_customer_token(
     try:
         header = jwt.get_unverified_header(token)
     except jwt.DecodeError:
-        raise Unauthorized("customer_token: not a JWT (expected the shop's signed session token)") from None
+        raise CustomerAuthFailed(
+            "customer_token: not a JWT (expected the shop's signed session token)", code="malformed"
+        ) from None
     alg, kid = header.get("alg"), header.get("kid")
     if alg not in ALGORITHMS:
-        raise Unauthorized(f"customer_token: algorithm must be one of {', '.join(ALGORITHMS)}")
+        raise CustomerAuthFailed(
+            f"customer_token: algorithm must be one of {', '.join(ALGORITHMS)}", code="algorithm"
+        )
     query = select(CustomerTokenKey).where(
         CustomerTokenKey.tenant_id == tenant.id,
         CustomerTokenKey.revoked_at.is_(None),
@@ -214,9 +226,10 @@ def verify_customer_token(
         query = query.where(CustomerTokenKey.kid == kid)
     keys = session.scalars(query).all()
     if not keys:
-        raise Unauthorized(
+        raise CustomerAuthFailed(
             "customer_token: this shop has no active token key for that kid and algorithm "
-            "(a token of another shop, or a revoked key?)"
+            "(a token of another shop, or a revoked key?)",
+            code="unknown_key",
         )
     claims: dict[str, Any] | None = None
     audience_error = False
@@ -240,28 +253,42 @@ def verify_customer_token(
         except jwt.InvalidAudienceError:
             audience_error = True
         except jwt.InvalidIssuerError:
-            raise Unauthorized("customer_token: issuer does not match this shop's key") from None
+            raise CustomerAuthFailed(
+                "customer_token: issuer does not match this shop's key", code="issuer"
+            ) from None
         except jwt.MissingRequiredClaimError as exc:
-            raise Unauthorized(f"customer_token: the '{exc.claim}' claim is required") from None
+            raise CustomerAuthFailed(
+                f"customer_token: the '{exc.claim}' claim is required", code="missing_claim"
+            ) from None
         except jwt.InvalidSignatureError:
             continue
         except jwt.InvalidTokenError:
-            raise Unauthorized("customer_token: malformed token") from None
+            raise CustomerAuthFailed("customer_token: malformed token", code="malformed") from None
     if claims is None:
         if audience_error:
-            raise Unauthorized("customer_token: issued for another audience (another shop's token?)")
-        raise Unauthorized("customer_token: signature does not verify with this shop's keys")
+            raise CustomerAuthFailed(
+                "customer_token: issued for another audience (another shop's token?)", code="audience"
+            )
+        raise CustomerAuthFailed(
+            "customer_token: signature does not verify with this shop's keys", code="signature"
+        )
     now = clock.now()
     exp, nbf = claims.get("exp"), claims.get("nbf")
     if not isinstance(exp, int | float) or isinstance(exp, bool):
-        raise Unauthorized("customer_token: 'exp' must be a number (seconds since the epoch)")
+        raise CustomerAuthFailed(
+            "customer_token: 'exp' must be a number (seconds since the epoch)", code="exp"
+        )
     if datetime.fromtimestamp(exp, UTC) + LEEWAY <= now:
-        raise Unauthorized("customer_token: expired; the shop must issue a fresh session token")
+        raise CustomerAuthFailed(
+            "customer_token: expired; the shop must issue a fresh session token", code="expired"
+        )
     if isinstance(nbf, int | float) and datetime.fromtimestamp(nbf, UTC) - LEEWAY > now:
-        raise Unauthorized("customer_token: not valid yet (nbf)")
+        raise CustomerAuthFailed("customer_token: not valid yet (nbf)", code="not_yet_valid")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not _REF.match(sub):
-        raise Unauthorized("customer_token: 'sub' must be the customer reference, 1-128 printable characters")
+        raise CustomerAuthFailed(
+            "customer_token: 'sub' must be the customer reference, 1-128 printable characters", code="sub"
+        )
     return VerifiedCustomer("customer_ref", sub, "token")
 
 
@@ -471,16 +498,16 @@ _BAD_SESSION = "call_session: unknown or expired call-session credential; verify
 def resolve_call_session(ctx: Context, token: str) -> VerifiedCustomer:
     parts = token.removeprefix(CALL_SESSION_PREFIX).split("_", 1)
     if not token.startswith(CALL_SESSION_PREFIX) or len(parts) != 2 or not all(parts):
-        raise Unauthorized("call_session: malformed; expected glc_<prefix>_<secret>")
+        raise CustomerAuthFailed("call_session: malformed; expected glc_<prefix>_<secret>", code="malformed")
     row = ctx.session.scalars(select(CallSession).where(CallSession.prefix == parts[0])).one_or_none()
     expected = row.secret_hash if row is not None else b"\0" * 32
     if not hmac.compare_digest(expected, hashlib.sha256(parts[1].encode()).digest()) or row is None:
-        raise Unauthorized(_BAD_SESSION)
+        raise CustomerAuthFailed(_BAD_SESSION, code="unknown_session")
     if row.tenant_id != ctx.tenant.id or row.expires_at <= ctx.clock.now():
-        raise Unauthorized(_BAD_SESSION)
+        raise CustomerAuthFailed(_BAD_SESSION, code="unknown_session")
     customer = ctx.session.get(Customer, row.customer_id)
     if customer is None or customer.erased_at is not None:
-        raise Unauthorized(_BAD_SESSION)
+        raise CustomerAuthFailed(_BAD_SESSION, code="unknown_session")
     ref = open_field(
         ctx, customer, row.dek_version, "bot_call_sessions", row.id, "customer_ref", row.ref_sealed
     )
