@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     bot_demo_codes: bool = False
     # How codes reach callers: a sender registered with guardline.bot.identity.register_sms_sender.
     bot_sms_sender: str = "demo"
+    # Shops' FAQs: <dir>/<tenant slug>.csv|.json|.md (several formats may sit side by side), read at
+    # start-up; unset: <data_dir>/faq. The demo tenant answers from the shipped demo FAQ.
+    bot_faq_dir: Path | None = None
     # Orders: "demo" (local tables) or "http" (the shop's own API at shop_api_url).
     bot_commerce: Literal["demo", "http"] = "demo"
     shop_api_url: str | None = None

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import resources
 from typing import Any
 
 import jwt
@@ -73,6 +74,13 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def bot_settings(app_settings: Settings) -> Settings:
+    """Demo codes on; shop-a and shop-b answer from copies of the shipped demo FAQ."""
+    faq = app_settings.data_dir / "faq"
+    faq.mkdir(exist_ok=True)
+    data = resources.files("guardline.bot").joinpath("data")
+    for slug in ("shop-a", "shop-b"):
+        (faq / f"{slug}.md").write_bytes(data.joinpath("demo_faq_zh.md").read_bytes())
+        (faq / f"{slug}.csv").write_bytes(data.joinpath("demo_faq_en.csv").read_bytes())
     return app_settings.model_copy(update={"bot_demo_codes": True})
 
 

@@ -21,6 +21,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import httpx2 as httpx
@@ -41,7 +42,13 @@ from guardline.bot.identity import (
     verify_customer_token,
 )
 from guardline.bot.intents import Intent, get_classifier
-from guardline.bot.knowledge import KnowledgeStore, demo_knowledge_base
+from guardline.bot.knowledge import (
+    FaqEntry,
+    KnowledgeBase,
+    KnowledgeStore,
+    demo_knowledge_base,
+    read_faq_file,
+)
 from guardline.bot.llm import ChatModel, ModelUnavailable, Prompt, build_prompt, model_from, restore_answer
 from guardline.bot.models import BotConversation
 from guardline.bot.service import Bot, BotContext, BotReply, ReplyKind, Turn
@@ -95,9 +102,23 @@ class Runtime:
     shop_transport: httpx.BaseTransport | None = None
 
 
-def runtime_from(settings: Settings) -> Runtime:
+def load_knowledge(directory: Path) -> KnowledgeStore:
+    """The demo FAQ, and each shop's files in ``directory`` (``<slug>.csv``, ``<slug>.md`` ...)."""
     knowledge = KnowledgeStore()
     knowledge.put(demo_knowledge_base())
+    if not directory.is_dir():
+        return knowledge
+    by_shop: dict[str, list[FaqEntry]] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix.lower() in (".csv", ".json", ".md") and path.is_file():
+            by_shop.setdefault(path.stem, []).extend(read_faq_file(path))
+    for shop, entries in by_shop.items():
+        knowledge.put(KnowledgeBase(shop=shop, entries=entries))
+    return knowledge
+
+
+def runtime_from(settings: Settings) -> Runtime:
+    knowledge = load_knowledge(settings.bot_faq_dir or settings.data_dir / "faq")
     return Runtime(
         settings=settings,
         knowledge=knowledge,
