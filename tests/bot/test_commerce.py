@@ -157,3 +157,27 @@ def test_demo_adapter_serves_only_its_customer(bot_shop: BotShop, session: Sessi
     assert adapter.list_orders(customer="another") == []
     assert "13812345678" in adapter.seen.values
     assert "13998765432" not in adapter.seen.values
+
+
+def test_the_demo_tenant_answers_order_questions_out_of_the_box(app_settings: Settings) -> None:
+    """`make run`: the demo tenant has a token key, a customer token and orders for demo-customer-1."""
+    from guardline.conversations.bootstrap import initialize
+
+    initialize(app_settings, demo=True)
+    key = (app_settings.data_dir / "demo-api-key").read_text().strip()
+    token = (app_settings.data_dir / "demo-customer-token").read_text().strip()
+    assert (app_settings.data_dir / "demo-customer-token").stat().st_mode & 0o077 == 0
+    with TestClient(create_app(app_settings)) as client:
+        r = client.post(
+            "/v1/bot/messages",
+            json={"text": "我的快递到哪了？", "customer_token": token, "conversation_ref": "demo-bot-1"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert r.status_code == 200, r.text
+        assert "SF1234567890123" in r.json()["reply"]["body"]
+        faq = client.post(
+            "/v1/bot/messages",
+            json={"text": "退货运费谁出？", "customer_token": token},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert faq.json()["reply"]["kind"] == "answer"
