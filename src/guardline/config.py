@@ -6,8 +6,18 @@ import functools
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LlmTarget(BaseModel):
+    """One tenant's model endpoint (GUARDLINE_LLM_TENANTS); unset fields fall back to the deployment's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None
+    model: str | None = None
+    api_key: SecretStr | None = None
 
 
 class Settings(BaseSettings):
@@ -130,6 +140,9 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     llm_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     llm_max_tokens: int = Field(default=400, ge=16, le=4096)
+    # Per tenant, by slug, overriding the deployment's model (JSON): {"shop-a": {"url": ..., "model":
+    # ..., "api_key": ...}, "shop-b": {"url": null}}; a null url switches the model off for that shop.
+    llm_tenants: dict[str, LlmTarget] = Field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'guardline.db').resolve()}"

@@ -203,3 +203,49 @@ def test_a_model_reciting_its_instructions_is_blocked_by_the_output_guard(
     assert details["stage"] == "output"
     assert details["category"] == "prompt_leak"
     assert "GL-CANARY" not in (blocked.details or "")
+
+
+def test_a_tenant_can_have_its_own_model_or_none(
+    echo_stub: stubs.Stub,
+    bot_shop: BotShop,
+    bot_settings: Settings,
+    keyring: KeyRing,
+    session_factory: sessionmaker[Session],
+    clock: FakeClock,
+    session: Session,
+) -> None:
+    from guardline.config import LlmTarget
+    from tests.bot.conftest import make_shop
+
+    other = make_shop(session, keyring, clock, "shop-b")
+    with stubs.serve(stubs.echo_model) as own:
+        tenants = {
+            "shop-a": LlmTarget(url=f"{own.url}/v1", model="deepseek-chat", api_key=SecretStr("sk-a")),
+            "shop-b": LlmTarget(url=None),
+        }
+        with _client(
+            bot_settings, keyring, session_factory, clock, echo_stub.url, llm_tenants=tenants
+        ) as client:
+            for shop in (bot_shop, other):
+                r = client.post(
+                    "/v1/bot/messages",
+                    json={"text": "退货运费谁出？", "customer_token": shop.token()},
+                    headers=shop.headers,
+                )
+                assert r.status_code == 200, r.text
+                assert r.json()["model"] == ("used" if shop is bot_shop else "off")
+    assert echo_stub.requests == []  # the deployment's model was overridden for both
+    (request,) = own.requests
+    assert request.headers["Authorization"] == "Bearer sk-a"
+    assert json.loads(request.body)["model"] == "deepseek-chat"
+
+
+def test_tenant_models_parse_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "GUARDLINE_LLM_TENANTS", '{"shop-a": {"url": "http://127.0.0.1:9/v1", "api_key": "sk-hidden-42"}}'
+    )
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    target = settings.llm_tenants["shop-a"]
+    assert target.url == "http://127.0.0.1:9/v1"
+    assert target.api_key is not None
+    assert "sk-hidden-42" not in repr(target)

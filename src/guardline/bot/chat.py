@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import httpx2 as httpx
+from sqlalchemy.exc import IntegrityError
 
 from guardline.access.principal import Principal, PrincipalKind
 from guardline.audit.chain import Event
@@ -98,8 +99,13 @@ class Runtime:
     output_guard: OutputGuard
     model: ChatModel | None
     sms: SmsSender
-    # Tests route the shop API and the model through their own transports; production uses the network.
+    # Tenants with a model of their own (GUARDLINE_LLM_TENANTS): slug -> model, or None for "no model".
+    tenant_models: dict[str, ChatModel | None] = field(default_factory=dict)
+    # Tests route the shop API through their own transport; production uses the network.
     shop_transport: httpx.BaseTransport | None = None
+
+    def model_for(self, tenant: str) -> ChatModel | None:
+        return self.tenant_models[tenant] if tenant in self.tenant_models else self.model
 
 
 def load_knowledge(directory: Path) -> KnowledgeStore:
@@ -125,6 +131,7 @@ def runtime_from(settings: Settings) -> Runtime:
         input_guard=input_guard_from(settings),
         output_guard=output_guard_from(settings),
         model=model_from(settings),
+        tenant_models={slug: model_from(settings, slug) for slug in settings.llm_tenants},
         sms=get_sms_sender(settings.bot_sms_sender) if settings.bot_sms_sender != "demo" else DemoSmsSender(),
     )
 
@@ -322,7 +329,7 @@ def begin_turn(
         indexes=indexes,
     )
     service._write(ctx, [message], indexes)
-    state = ctx.session.get(BotConversation, conversation.id)
+    state = ctx.session.get(BotConversation, conversation.id, with_for_update=True)
     if state is None:
         state = BotConversation(
             conversation_id=conversation.id,
@@ -331,7 +338,13 @@ def begin_turn(
             history=[],
             updated_at=now,
         )
-        ctx.session.add(state)
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(state)
+                ctx.session.flush()
+        except IntegrityError:  # the conversation's first two messages arrived together
+            state = ctx.session.get(BotConversation, conversation.id, with_for_update=True)
+            assert state is not None
     vault = _vault_of(ctx, customer, state)
     masked = (
         anonymize(analyzed.text, analyzed.entities, default="placeholder", vault=vault).text
@@ -354,7 +367,7 @@ def begin_turn(
         if isinstance(tools, HttpCommerce):
             tools.close()
     prompt = None
-    if runtime.model is not None and reply.kind in MODEL_KINDS:
+    if runtime.model_for(ctx.tenant.slug) is not None and reply.kind in MODEL_KINDS:
         prompt = build_prompt(
             shop=ctx.tenant.name, lang=reply.lang, masked_message=masked, draft=reply.body, vault=vault
         )
@@ -409,12 +422,15 @@ def _tools_factory(
     return make
 
 
-def phrase(runtime: Runtime, pending: _Pending) -> tuple[BotReply, Literal["used", "fallback", "off"]]:
+def phrase(
+    runtime: Runtime, pending: _Pending, tenant: str
+) -> tuple[BotReply, Literal["used", "fallback", "off"]]:
     """The model's wording of the reply when one is configured and the reply is the model's kind."""
-    if runtime.model is None or pending.prompt is None:
+    model = runtime.model_for(tenant)
+    if model is None or pending.prompt is None:
         return pending.reply, "off"
     try:
-        answer = runtime.model.complete(pending.prompt.messages)
+        answer = model.complete(pending.prompt.messages)
     except ModelUnavailable:
         return pending.reply, "fallback"
     return dataclasses.replace(pending.reply, body=restore_answer(answer, pending.vault)), "used"

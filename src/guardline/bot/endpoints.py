@@ -139,7 +139,7 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
         lambda ctx: chat.begin_turn(ctx, runtime, verified=verified, incoming=incoming, analyzed=analyzed)
     )
     if pending.prompt is not None:
-        reply, model = await run_in_threadpool(chat.phrase, runtime, pending)
+        reply, model = await run_in_threadpool(chat.phrase, runtime, pending, tenant.slug)
     else:
         reply, model = pending.reply, "off"
     final, out = chat.check_output(runtime, pending, reply)

@@ -88,13 +88,19 @@ class OpenAICompatible:
         return content.strip()
 
 
-def model_from(settings: Settings) -> OpenAICompatible | None:
-    if not settings.llm_url:
+def model_from(settings: Settings, tenant: str | None = None) -> OpenAICompatible | None:
+    """The deployment's model, or ``tenant``'s own when GUARDLINE_LLM_TENANTS names it; None: no model."""
+    target = settings.llm_tenants.get(tenant) if tenant is not None else None
+    url = target.url if target is not None else settings.llm_url
+    if not url:
         return None
+    key = target.api_key if target is not None and target.api_key is not None else settings.llm_api_key
     return OpenAICompatible(
-        url=settings.llm_url,
-        model=settings.llm_model or "default",
-        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
+        url=url,
+        model=(target.model if target is not None and target.model else None)
+        or settings.llm_model
+        or "default",
+        api_key=key.get_secret_value() if key else None,
         timeout=settings.llm_timeout_seconds,
         connect_timeout=settings.llm_connect_timeout_seconds,
         max_tokens=settings.llm_max_tokens,
