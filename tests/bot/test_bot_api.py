@@ -239,3 +239,35 @@ def test_the_reply_never_carries_another_customers_values_and_own_values_stay(
     r = say(bot_client, bot_shop, f"我的手机号是{WANG['phone']}，订单到哪了")
     assert r.status_code == 200
     assert ORDERS_2[0]["phone"] not in r.text
+
+
+def test_a_conversation_of_another_customer_or_shop_cannot_be_continued(
+    bot_client: TestClient, bot_shop: BotShop, session: Session, keyring: KeyRing, clock: FakeClock
+) -> None:
+    first = say(bot_client, bot_shop, "我的快递到哪了？").json()
+    hijack = say(
+        bot_client, bot_shop, "我的快递到哪了？", token=bot_shop.token("cust-2"), conversation_ref=None
+    )
+    assert hijack.status_code == 200  # a fresh conversation for cust-2
+    r = bot_client.post(
+        "/v1/bot/messages",
+        json={
+            "text": "还有别的订单吗",
+            "customer_token": bot_shop.token("cust-2"),
+            "conversation_id": first["conversation_id"],
+        },
+        headers=bot_shop.headers,
+    )
+    assert r.status_code == 409
+    assert "another customer" in r.json()["detail"]
+    other = make_shop(session, keyring, clock, "shop-b")
+    r = bot_client.post(
+        "/v1/bot/messages",
+        json={"text": "你好", "customer_token": other.token(), "conversation_id": first["conversation_id"]},
+        headers=other.headers,
+    )
+    assert r.status_code == 404
+    stored = session.scalars(
+        select(Message).where(Message.conversation_id == uuid.UUID(first["conversation_id"]))
+    ).all()
+    assert len(stored) == 2  # the refused messages stored nothing
