@@ -248,3 +248,54 @@ def test_another_tenants_verification_is_not_found(
     other = make_shop(session, keyring, clock, "shop-b")
     started = _start(bot_client, other).json()
     assert _verify(bot_client, bot_shop, started["verification_id"], started["demo_code"]).status_code == 404
+
+
+def test_alg_none_and_algorithm_confusion_are_refused(
+    bot_client: TestClient, bot_shop: BotShop, session: Session, keyring: KeyRing
+) -> None:
+    private = rsa.generate_private_key(65537, 2048)
+    pem = _pem_public(private)
+    identity.register_key(
+        session=session,
+        provider=keyring.provider,
+        tenant=bot_shop.tenant,
+        kid="rsa",
+        algorithm="RS256",
+        public_key=pem,
+    )
+    session.commit()
+    exp = int((bot_shop.clock.now() + timedelta(minutes=5)).timestamp())
+    claims = {"sub": "cust-1", "aud": "shop-a", "exp": exp}
+    unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": "k1"})  # type: ignore[arg-type]
+    # The classic confusion: HS256 "signed" with the shop's public key as the HMAC secret.
+    import hashlib
+    import hmac as _hmac
+
+    header = jwt.utils.base64url_encode(json.dumps({"alg": "HS256", "kid": "rsa", "typ": "JWT"}).encode())
+    payload = jwt.utils.base64url_encode(json.dumps(claims).encode())
+    signature = jwt.utils.base64url_encode(
+        _hmac.new(pem.encode(), header + b"." + payload, hashlib.sha256).digest()
+    )
+    confused = (header + b"." + payload + b"." + signature).decode()
+    for token, reason in ((unsigned, "algorithm must be one of"), (confused, "no active token key")):
+        r = bot_client.post(
+            "/v1/bot/messages", json={"text": "你好", "customer_token": token}, headers=bot_shop.headers
+        )
+        assert r.status_code == 401, r.text
+        assert reason in r.json()["detail"]
+
+
+def test_a_broken_faq_file_stops_the_start_with_its_problem(
+    app_settings: Settings, keyring: KeyRing, session_factory: Any, clock: FakeClock
+) -> None:
+    from guardline.api.app import create_app
+    from guardline.errors import ConfigurationError
+
+    faq = app_settings.data_dir / "faq"
+    faq.mkdir()
+    (faq / "shop-a.csv").write_text("question,answer\n,no question here\n", encoding="utf-8")
+    with (
+        pytest.raises(ConfigurationError, match="GUARDLINE_BOT_FAQ_DIR"),
+        TestClient(create_app(app_settings, keyring=keyring, session_factory=session_factory, clock=clock)),
+    ):
+        pass

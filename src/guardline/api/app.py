@@ -21,6 +21,7 @@ from guardline.api.deps import check_routes
 from guardline.api.middleware import BodyLimit, SecurityHeaders
 from guardline.audit.log import get_appender
 from guardline.audit.recorder import AppenderSink, Recorder, SessionSink
+from guardline.bot.endpoints import get_runtime
 from guardline.bot.endpoints import router as bot_router
 from guardline.config import Settings, get_settings
 from guardline.conversations.endpoints import router as conversations_router
@@ -51,6 +52,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         sys.setswitchinterval(0.0005)
         get_engine()  # load the word lists now, not on the first customer's message
+        get_runtime(_app)  # the bot: guards, FAQs (a bad FAQ file stops the start), intent classifier
         yield
 
     app = FastAPI(

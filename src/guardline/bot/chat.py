@@ -59,7 +59,7 @@ from guardline.conversations import service
 from guardline.conversations.classification import Level
 from guardline.conversations.models import Customer
 from guardline.conversations.service import Analyzed, Context
-from guardline.errors import BadInput, Gone, TooManyRequests, Unauthorized
+from guardline.errors import BadInput, ConfigurationError, Gone, GuardlineError, TooManyRequests, Unauthorized
 from guardline.guard import Action, Category, GuardDecision, InputGuard, OutputGuard
 from guardline.guard.service import input_guard_from, output_guard_from
 from guardline.pii import PlaceholderVault, anonymize
@@ -115,16 +115,20 @@ def load_knowledge(directory: Path) -> KnowledgeStore:
     if not directory.is_dir():
         return knowledge
     by_shop: dict[str, list[FaqEntry]] = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix.lower() in (".csv", ".json", ".md") and path.is_file():
-            by_shop.setdefault(path.stem, []).extend(read_faq_file(path))
-    for shop, entries in by_shop.items():
-        knowledge.put(KnowledgeBase(shop=shop, entries=entries))
+    try:
+        for path in sorted(directory.iterdir()):
+            if path.suffix.lower() in (".csv", ".json", ".md") and path.is_file():
+                by_shop.setdefault(path.stem, []).extend(read_faq_file(path))
+        for shop, entries in by_shop.items():
+            knowledge.put(KnowledgeBase(shop=shop, entries=entries))
+    except GuardlineError as exc:  # fail at start-up, naming the file's problem, not on every message
+        raise ConfigurationError(f"GUARDLINE_BOT_FAQ_DIR ({directory}): {exc.message}") from None
     return knowledge
 
 
 def runtime_from(settings: Settings) -> Runtime:
     knowledge = load_knowledge(settings.bot_faq_dir or settings.data_dir / "faq")
+    get_classifier()  # trained from the shipped utterances once per process: now, not on a message
     return Runtime(
         settings=settings,
         knowledge=knowledge,
@@ -405,8 +409,6 @@ def _tools_factory(
     def make(ctx: Context, customer: Customer, vault: PlaceholderVault) -> Any:
         if settings.bot_commerce == "http":
             if not settings.shop_api_url:
-                from guardline.errors import ConfigurationError
-
                 raise ConfigurationError("GUARDLINE_SHOP_API_URL: required with GUARDLINE_BOT_COMMERCE=http")
             return HttpCommerce(
                 base_url=settings.shop_api_url,
