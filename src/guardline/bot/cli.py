@@ -77,6 +77,17 @@ def list_token_keys(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -
         console.print(table)
 
 
+@bot_app.command("rewrap-token-keys")
+def rewrap_token_keys() -> None:
+    """Rewrap shops' HS256 secrets with the current key-encryption key (run with `guardline keys
+    rewrap`, before `guardline keys retire`)."""
+    settings = get_settings()
+    keyring = keyring_for(settings)
+    with factory_for(settings).begin() as session:
+        count = identity.rewrap_keys(session=session, provider=keyring.provider)
+    console.print(f"rewrapped {count} token key{'s' if count != 1 else ''}")
+
+
 @bot_app.command("revoke-token-key")
 def revoke_token_key(
     tenant: Annotated[str, typer.Option(help="Tenant slug.")], key_id: Annotated[str, typer.Argument()]

@@ -191,6 +191,27 @@ def revoke_key(
     return row
 
 
+def rewrap_keys(*, session: Session, provider: KeyProvider) -> int:
+    """Move every HS256 secret onto the current KEK version (before an old version is retired)."""
+    current = provider.current_version()
+    rows = session.scalars(
+        select(CustomerTokenKey).where(
+            CustomerTokenKey.secret_wrapped.is_not(None), CustomerTokenKey.kek_version != current
+        )
+    ).all()
+    for row in rows:
+        secret = _material(provider, row)
+        assert isinstance(secret, bytes)
+        wrapped = provider.wrap(secret, _key_context(row.tenant_id, row.kid))
+        row.secret_wrapped, row.provider, row.kek_version = (
+            wrapped.blob,
+            wrapped.provider,
+            wrapped.kek_version,
+        )
+    session.flush()
+    return len(rows)
+
+
 def _material(provider: KeyProvider, row: CustomerTokenKey) -> str | bytes:
     if row.algorithm == "HS256":
         assert row.secret_wrapped is not None
