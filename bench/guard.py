@@ -20,6 +20,14 @@ policy).
 Latency: pinned to CPU 0; one warm-up pass, then ``--repeat`` timed passes; per message the minimum
 over passes of input guard + output guard (the reply for a message is the corpus reply with the same
 index modulo their count). Rate limits are off here (measured separately: one in-memory hit).
+
+Bot reply without a model: end to end through ``POST /v1/bot/messages`` in-process (Starlette's
+TestClient on the app, SQLite in a temporary directory, the demo tenant of ``guardline init --demo``
+with its customer token and orders): token check, rate limits, input guard, storing the message
+sealed, the bot with its order tool, output guard, storing the reply, audit events. The messages are
+the knowledge-base queries of bench/corpus/bot/kb_queries.tsv plus order questions, greetings and
+requests for a person, four to a conversation; a warm-up pass, then three timed passes in new
+conversations, per message the minimum over passes (the raw p50/p95 are reported too).
 """
 
 from __future__ import annotations
@@ -54,6 +62,17 @@ SPLIT_NAMES = {
 DETECTION_TARGET = 0.95
 FP_TARGET = 0.01
 P95_TARGET_MS = 2.0
+BOT_P95_TARGET_MS = 30.0
+BOT_EXTRA = (
+    "你好",
+    "我的快递到哪了？",
+    "订单号T2024113000002现在什么状态",
+    "我的手机号13812345678，帮我查一下订单",
+    "where is my order?",
+    "我要改地址，新地址是北京市朝阳区建国路88号2号楼301室",
+    "转人工",
+    "thanks, bye",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,12 +256,81 @@ def latency(messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repe
     }  # fmt: skip
 
 
+def bot_latency(passes: int = 3) -> dict[str, Any]:
+    """Per-request wall time of POST /v1/bot/messages without a model (see the module docstring)."""
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    from guardline.api.app import create_app
+    from guardline.config import Settings
+    from guardline.conversations.bootstrap import initialize
+
+    os.sched_setaffinity(0, {0})
+    queries = [
+        line.split("\t", 1)[1]
+        for line in (ROOT / "bench" / "corpus" / "bot" / "kb_queries.tsv")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    messages = [*queries, *BOT_EXTRA * 4]
+    random.Random(7).shuffle(messages)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            data_dir=Path(tmp),
+            guard_rate_customer="",
+            guard_rate_source="",
+            guard_rate_credential="",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        initialize(settings, demo=True)
+        key = (Path(tmp) / "demo-api-key").read_text().strip()
+        token = (Path(tmp) / "demo-customer-token").read_text().strip()
+        headers = {"Authorization": f"Bearer {key}"}
+        timings: list[tuple[str, float]] = []
+        with TestClient(create_app(settings)) as client:
+
+            def send(i: int, text: str, tag: str) -> tuple[str, float]:
+                body = {"text": text, "customer_token": token, "conversation_ref": f"{tag}-{i // 4}"}
+                t0 = time.perf_counter_ns()
+                r = client.post("/v1/bot/messages", json=body, headers=headers)
+                elapsed = (time.perf_counter_ns() - t0) / 1e6
+                if r.status_code != 200:
+                    raise SystemExit(f"bot benchmark: {r.status_code} {r.text[:200]}")
+                return r.json()["reply"]["kind"], elapsed
+
+            for i, text in enumerate(messages):
+                send(i, text, "warm")
+            for p in range(passes):
+                timings += [send(i, text, f"run{p}") for i, text in enumerate(messages)]
+    # Per message: the minimum over passes (as for the guards: what the work costs, not what the other
+    # tenants of a shared machine cost it); the raw timings are reported too.
+    n = len(messages)
+    best = [min(timings[p * n + i][1] for p in range(passes)) for i in range(n)]
+    raw = [ms for _, ms in timings]
+    kinds: dict[str, list[float]] = defaultdict(list)
+    for i, ms in enumerate(best):
+        kinds[timings[i][0]].append(ms)
+    return {
+        "n": n,
+        "passes": passes,
+        "p50": statistics.median(best),
+        "p95": percentile(best, 95),
+        "max": max(best),
+        "raw_p50": statistics.median(raw),
+        "raw_p95": percentile(raw, 95),
+        "kinds": {k: (len(v), statistics.median(v), percentile(v, 95)) for k, v in sorted(kinds.items())},
+    }
+
+
 def render(
     command: str, messages: Sequence[Message], outputs: Sequence[dict[str, Any]], repeat: int
 ) -> tuple[str, list[tuple[Message, str]]]:
     tallies, errors = evaluate(messages)
     rules_only, _ = evaluate(messages, model=False)
     lat = latency(messages, outputs, repeat)
+    bot = bot_latency()
     counts = Counter((m.split, m.label) for m in messages)
     per_split = ", ".join(
         f"{SPLIT_NAMES[s]} {counts[(s, 'attack')]} attacks / {counts[(s, 'benign')]} benign" for s in SPLITS
@@ -302,6 +390,15 @@ def render(
             f"{lat['p95']:.3f} ms",
             "PASS" if lat["p95"] <= P95_TARGET_MS else "MISS",
             f"{lat['rules_p95']:.3f} ms",
+        ]
+    )
+    rows.append(
+        [
+            "bot reply without a model p95 (POST /v1/bot/messages)",
+            f"≤ {BOT_P95_TARGET_MS:.0f} ms",
+            f"{bot['p95']:.1f} ms",
+            "PASS" if bot["p95"] <= BOT_P95_TARGET_MS else "MISS",
+            "—",
         ]
     )
     lines += table(["Metric", "Target", "Measured (rules + model)", "Status", "Rules only"], rows)
@@ -382,6 +479,24 @@ def render(
         + ", ".join(f"{name} {ms:.1f} ms" for name, ms in lat["adversarial"].items())
         + ". The cost grows with length and the size limit bounds it; no pattern backtracks"
         " catastrophically (the one that did, in the leetspeak view, has a regression test).",
+        "",
+        "### Bot reply without a model, end to end (POST /v1/bot/messages, in-process, SQLite)",
+        "",
+        *table(
+            ["Reply kind", "n", "p50 ms", "p95 ms"],
+            [
+                *[[k, str(n), f"{p50:.1f}", f"{p95:.1f}"] for k, (n, p50, p95) in bot["kinds"].items()],
+                ["**all**", str(bot["n"]), f"{bot['p50']:.1f}", f"{bot['p95']:.1f}"],
+            ],
+        ),
+        "",
+        f"{bot['n']} messages, 1 warm-up + {bot['passes']} timed passes (each in new conversations), per"
+        f" message the minimum over passes; max {bot['max']:.1f} ms. Every timing, not the minimum:"
+        f" p50 {bot['raw_p50']:.1f} ms, p95 {bot['raw_p95']:.1f} ms (the machine is shared)."
+        " Each request: customer-token check, rate limits (off here), input guard, PII analysis and"
+        " sealed storage of the message, placeholder masking, the bot (intent, FAQ or the demo order"
+        " tool), output guard with the customer's own values, storage of the reply, audit events;"
+        " measured from the client's side of the in-process transport.",
     ]
     return "\n".join(lines) + "\n", errors
 

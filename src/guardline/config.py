@@ -6,8 +6,18 @@ import functools
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LlmTarget(BaseModel):
+    """One tenant's model endpoint (GUARDLINE_LLM_TENANTS); unset fields fall back to the deployment's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None
+    model: str | None = None
+    api_key: SecretStr | None = None
 
 
 class Settings(BaseSettings):
@@ -116,6 +126,34 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(default=2.0, ge=0)
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     metrics_token: SecretStr | None = None
+    # The customer-facing bot (guardline.bot). Call verification: code lifetime, attempts, and the
+    # call-session credential's lifetime; ``bot_demo_codes`` returns the code to the integration
+    # instead of sending it (a demo without an SMS gateway; never in production).
+    bot_code_minutes: int = Field(default=5, ge=1, le=30)
+    bot_code_attempts: int = Field(default=5, ge=1, le=10)
+    bot_call_session_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    bot_demo_codes: bool = False
+    # How codes reach callers: a sender registered with guardline.bot.identity.register_sms_sender.
+    bot_sms_sender: str = "demo"
+    # Shops' FAQs: <dir>/<tenant slug>.csv|.json|.md (several formats may sit side by side), read at
+    # start-up; unset: <data_dir>/faq. The demo tenant answers from the shipped demo FAQ.
+    bot_faq_dir: Path | None = None
+    # Orders: "demo" (local tables) or "http" (the shop's own API at shop_api_url).
+    bot_commerce: Literal["demo", "http"] = "demo"
+    shop_api_url: str | None = None
+    shop_api_key: SecretStr | None = None
+    shop_api_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Optional language model: any OpenAI-compatible /v1/chat/completions (Qwen, DeepSeek, vLLM,
+    # Ollama ...). Unset URL: the bot answers without a model. It only ever sees placeholder-masked text.
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    llm_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    llm_max_tokens: int = Field(default=400, ge=16, le=4096)
+    # Per tenant, by slug, overriding the deployment's model (JSON): {"shop-a": {"url": ..., "model":
+    # ..., "api_key": ...}, "shop-b": {"url": null}}; a null url switches the model off for that shop.
+    llm_tenants: dict[str, LlmTarget] = Field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'guardline.db').resolve()}"

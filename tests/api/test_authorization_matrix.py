@@ -25,6 +25,8 @@ from guardline.access import cases, unmask
 from guardline.access.principal import Principal
 from guardline.access.roles import ROLE_PERMISSIONS, Permission, Role
 from guardline.api.deps import PUBLIC_PATHS, api_routes, route_rule
+from guardline.bot import BotContext, demo_bot, handoffs
+from guardline.bot import identity as bot_identity
 from guardline.config import Settings
 from guardline.conversations import service
 from guardline.conversations.keyring import KeyRing
@@ -94,6 +96,14 @@ EXPECTED: dict[tuple[str, str], tuple[Permission, ...] | None] = {
     ("GET", "/v1/alerts/{alert_id}"): (P.SECURITY_MANAGE, P.AUDIT_READ),
     ("POST", "/v1/alerts/{alert_id}/acknowledge"): (P.SECURITY_MANAGE,),
     ("POST", "/v1/alerts/{alert_id}/resolve"): (P.SECURITY_MANAGE,),
+    ("POST", "/v1/bot/messages"): (P.BOT,),
+    ("POST", "/v1/bot/call-verifications"): (P.BOT,),
+    ("POST", "/v1/bot/call-verifications/verify"): (P.BOT,),
+    ("POST", "/v1/bot/token-keys"): (P.CREDENTIAL_MANAGE,),
+    ("GET", "/v1/bot/token-keys"): (P.CREDENTIAL_MANAGE,),
+    ("DELETE", "/v1/bot/token-keys/{key_id}"): (P.CREDENTIAL_MANAGE,),
+    ("GET", "/v1/handoffs"): (P.CASE_ASSIGN, P.CONVERSATION_READ_ASSIGNED),
+    ("POST", "/v1/handoffs/{handoff_id}/claim"): (P.CASE_ASSIGN, P.CONVERSATION_READ_ASSIGNED),
 }
 _DOCS = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
 
@@ -195,6 +205,22 @@ def _objects(
         session=session, tenant_id=tenant.id, name="c", scopes=["ingest"], clock=clock
     )
     alert = create_alert(session, tenant.id, clock=clock)
+    token_key = bot_identity.register_key(
+        session=session,
+        provider=keyring.provider,
+        tenant=tenant,
+        kid=f"k-{tag}",
+        algorithm="HS256",
+        secret="s" * 40,
+    )
+    handoff = handoffs.enqueue(
+        session=session,
+        tenant_id=tenant.id,
+        conversation_id=message.conversation_id,
+        customer_id=message.customer_id,
+        summary=demo_bot().reply("转人工", context=BotContext()).handoff_summary,  # type: ignore[arg-type]
+        clock=clock,
+    )
     spare_session = session.query(StaffSession).filter(StaffSession.user_id == agent.user.id).first()
     assert spare_session is not None
     objects = Objects(
@@ -210,6 +236,8 @@ def _objects(
             "session_id": str(spare_session.id),
             "tenant_id": str(tenant.id),
             "alert_id": str(alert.id),
+            "key_id": str(token_key.id),
+            "handoff_id": str(handoff.id),
         }
     )
     return objects, {"agent_token": agent_token, "api_key": key}

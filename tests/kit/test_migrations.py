@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 import guardline.access.models
 import guardline.audit.models
+import guardline.bot.models
 import guardline.conversations.models
 import guardline.identity.models
 import guardline.monitoring.models  # noqa: F401

@@ -23,6 +23,7 @@ SCOPE_PERMISSIONS: dict[Scope, Permission] = {
     Scope.READ: Permission.CONVERSATION_READ,
     Scope.SEARCH: Permission.SEARCH,
     Scope.ERASE: Permission.CUSTOMER_ERASE,
+    Scope.BOT: Permission.BOT,
 }
 
 

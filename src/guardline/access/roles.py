@@ -31,6 +31,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"  # read-only on the audit log
     ACCESS_REVIEW = "access.review"  # the access review report
     TENANT_MANAGE = "tenant.manage"  # platform operators: create and list tenants
+    BOT = "bot"  # integrations: pass customers' messages to the bot, verify callers
 
 
 class Role(StrEnum):
@@ -56,7 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset({P.AUDIT_READ, P.ACCESS_REVIEW}),
     Role.PRIVACY_OFFICER: frozenset({P.CONVERSATION_READ, P.CUSTOMER_ERASE, P.EXPORT}),
     Role.ML_ENGINEER: frozenset({P.TRAINING_READ}),
-    Role.INTEGRATION: frozenset({P.INGEST, P.CONVERSATION_READ, P.SEARCH, P.CUSTOMER_ERASE}),
+    Role.INTEGRATION: frozenset({P.INGEST, P.CONVERSATION_READ, P.SEARCH, P.CUSTOMER_ERASE, P.BOT}),
     Role.PLATFORM_ADMIN: frozenset({P.TENANT_MANAGE, P.USER_MANAGE}),
 }
 

@@ -23,6 +23,8 @@ from guardline.api.middleware import BodyLimit, SecurityHeaders
 from guardline.audit.endpoints import router as audit_router
 from guardline.audit.log import get_appender
 from guardline.audit.recorder import AppenderSink, Recorder, SessionSink
+from guardline.bot.endpoints import get_runtime
+from guardline.bot.endpoints import router as bot_router
 from guardline.config import Settings, get_settings
 from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
@@ -55,6 +57,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         sys.setswitchinterval(0.0005)
         get_engine()  # load the word lists now, not on the first customer's message
+        get_runtime(_app)  # the bot: guards, FAQs (a bad FAQ file stops the start), intent classifier
         yield
         monitoring.shutdown(_app)
 
@@ -87,6 +90,7 @@ def create_app(
     monitoring.install(
         app, settings=settings, recorder=app.state.recorder, clock=clock, background=session_factory is None
     )
+    app.include_router(bot_router)
 
     @app.get("/healthz", tags=["service"], summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:

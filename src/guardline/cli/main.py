@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from guardline.audit.cli import app as audit_app
+from guardline.bot.cli import bot_app
 from guardline.cli import admin
 from guardline.errors import GuardlineError
 from guardline.identity import cli as identity_cli
@@ -35,6 +36,7 @@ app.add_typer(identity_cli.user_app, name="user")
 app.add_typer(identity_cli.oauth_app, name="oauth")
 app.add_typer(identity_cli.access_app, name="access")
 app.add_typer(audit_app, name="audit")
+app.add_typer(bot_app, name="bot")
 
 
 @app.command()

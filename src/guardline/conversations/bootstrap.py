@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
+import jwt
 import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -70,8 +71,10 @@ def initialize(settings: Settings, *, demo: bool) -> InitReport:
         )
         seed_demo(session, keyring, tenant, settings)
         staff = seed_demo_staff(session, keyring, tenant)
+        customer_token = seed_demo_bot(session, keyring, tenant, settings)
     key_file = settings.data_dir / "demo-api-key"
     _write_secret(key_file, key)
+    _write_secret(settings.data_dir / "demo-customer-token", customer_token)
     staff_file = settings.data_dir / "demo-staff.json"
     _write_secret(staff_file, json.dumps(staff, indent=2))
     return InitReport(created, True, key_file, staff_file)
@@ -128,6 +131,56 @@ def seed_demo_staff(session: Session, keyring: KeyRing, tenant: Tenant) -> list[
         )
     session.flush()
     return out
+
+
+DEMO_ORDERS: list[dict[str, object]] = [
+    {
+        "order_no": "T2024112800001",
+        "status": "shipped",
+        "placed_at": "2026-11-28T10:00:00+08:00",
+        "items": ["无线蓝牙耳机"],
+        "shipment": {
+            "carrier": "顺丰速运",
+            "tracking_no": "SF1234567890123",
+            "latest_event": "已到达【杭州转运中心】",
+            "eta": "2026-12-02",
+        },
+        "recipient": "王建国",
+        "phone": "13812345678",
+        "address": "浙江省杭州市西湖区文三路90号3号楼501室",
+    },
+    {
+        "order_no": "T2024113000002",
+        "status": "paid",
+        "placed_at": "2026-11-30T09:00:00+08:00",
+        "items": ["保温杯", "杯刷"],
+        "address_changeable": True,
+        "recipient": "王建国",
+        "phone": "13812345678",
+        "address": "浙江省杭州市西湖区文三路90号3号楼501室",
+    },
+]
+
+
+def seed_demo_bot(session: Session, keyring: KeyRing, tenant: Tenant, settings: Settings) -> str:
+    """Demo orders for demo-customer-1 (all values fake), an HS256 customer-token key standing in for
+    the shop's, and a 30-day token for demo-customer-1 signed with it (data/demo-customer-token)."""
+    from guardline.bot import identity
+    from guardline.bot.commerce import seed_orders
+
+    secret = secrets.token_urlsafe(48)
+    identity.register_key(
+        session=session,
+        provider=keyring.provider,
+        tenant=tenant,
+        kid="demo",
+        algorithm="HS256",
+        secret=secret,
+    )
+    ctx = service.Context(session=session, keyring=keyring, tenant=tenant, encryption=settings.encryption)
+    seed_orders(ctx, customer_ref="demo-customer-1", orders=DEMO_ORDERS)
+    claims = {"sub": "demo-customer-1", "aud": tenant.slug, "exp": datetime.now(UTC) + timedelta(days=30)}
+    return jwt.encode(claims, secret, algorithm="HS256", headers={"kid": "demo"})
 
 
 def demo_wav(duration_ms: int = 6000, rate: int = 8000) -> bytes:

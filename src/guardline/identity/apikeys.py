@@ -28,6 +28,7 @@ class Scope(StrEnum):
     READ = "read"  # masked conversations, redacted recordings
     SEARCH = "search"  # blind-index lookups
     ERASE = "erase"  # crypto-shred a customer
+    BOT = "bot"  # the customer-facing bot: chat and call messages, caller verification
 
 
 _UNKNOWN = "invalid API key: unknown, revoked or expired; create a new one with `guardline apikey create`"

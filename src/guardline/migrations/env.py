@@ -6,6 +6,7 @@ from alembic import context
 
 import guardline.access.models
 import guardline.audit.models
+import guardline.bot.models
 import guardline.conversations.models
 import guardline.identity.models
 import guardline.monitoring.models  # noqa: F401  (registers the tables)

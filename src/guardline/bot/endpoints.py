@@ -1,0 +1,412 @@
+"""HTTP endpoints of the customer-facing bot: messages, caller verification, token keys, handoff queue.
+
+Credentials: the integration (the chat widget's backend, the telephony system) authenticates with an
+API key or OAuth client holding the ``bot`` scope; the customer is proven by what it forwards -- the
+shop's signed session token for chat, the call-session credential for calls. The customer's own
+browser never holds a Guardline credential.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from guardline.access.roles import Permission
+from guardline.api.deps import Work, inline, require
+from guardline.audit.chain import Event
+from guardline.audit.recorder import Recorded, Recorder
+from guardline.bot import chat, handoffs, identity
+from guardline.bot.models import CustomerTokenKey, Handoff
+from guardline.bot.schemas import (
+    BotMessageCreate,
+    BotMessageRead,
+    BotReplyRead,
+    CallSessionRead,
+    CallVerificationCheck,
+    CallVerificationCreate,
+    CallVerificationRead,
+    HandoffClaim,
+    HandoffRead,
+    TokenKeyCreate,
+    TokenKeyRead,
+)
+from guardline.bot.service import BotReply
+from guardline.conversations import service
+from guardline.errors import Unauthorized
+from guardline.guard import Action
+
+router = APIRouter(prefix="/v1", tags=["bot"])
+
+BotWork = Annotated[Work, Depends(require(Permission.BOT))]
+KeyAdmin = Annotated[Work, Depends(require(Permission.CREDENTIAL_MANAGE))]
+Queue = Annotated[Work, Depends(require(Permission.CASE_ASSIGN, Permission.CONVERSATION_READ_ASSIGNED))]
+_RUNTIME_LOCK = threading.Lock()
+
+
+def get_runtime(app: FastAPI) -> chat.Runtime:
+    """The app's bot runtime (guards with their rate counts, knowledge, model), built on first use."""
+    runtime: chat.Runtime | None = getattr(app.state, "bot_runtime", None)
+    if runtime is None:
+        with _RUNTIME_LOCK:
+            runtime = getattr(app.state, "bot_runtime", None)
+            if runtime is None:
+                runtime = chat.runtime_from(app.state.settings)
+                app.state.bot_runtime = runtime
+    return runtime
+
+
+async def _record(work: Work, recorder: Recorder, *events: Event) -> None:
+    if inline(work.factory):
+        recorder.record(*events)
+    else:
+        await run_in_threadpool(recorder.record, *events)
+
+
+def _reply_read(reply: BotReply) -> BotReplyRead:
+    return BotReplyRead(
+        text=reply.text,
+        body=reply.body,
+        label=reply.label,
+        lang=reply.lang,
+        kind=reply.kind.value,
+        intent=reply.intent.value,
+        handoff=reply.handoff,
+        offer_handoff=reply.offer_handoff,
+    )
+
+
+@router.post("/bot/messages", summary="A customer's message to the bot; the guarded, AI-labeled reply")
+async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Request) -> BotMessageRead:
+    runtime = get_runtime(request.app)
+    recorder: Recorder = request.app.state.recorder
+    tenant = work.tenant
+    try:
+        verified = await work.run(
+            lambda ctx: chat.identify(ctx, customer_token=body.customer_token, call_session=body.call_session)
+        )
+    except Unauthorized as exc:
+        await _record(
+            work,
+            recorder,
+            chat.event(
+                work.principal,
+                tenant.id,
+                "bot.customer_auth",
+                result="failure",
+                details={
+                    "kind": "call_session" if body.call_session else "customer_token",
+                    "reason": getattr(exc, "code", "missing"),
+                },
+            ),
+        )
+        raise
+    incoming = chat.Incoming(
+        text=body.text,
+        lang=body.lang,
+        conversation_id=body.conversation_id,
+        conversation_ref=body.conversation_ref,
+        source_ip=body.source_ip,
+    )
+    decision = chat.screen(
+        runtime, tenant_slug=tenant.slug, verified=verified, principal=work.principal, incoming=incoming
+    )
+    if not decision.allowed:
+        await _record(work, recorder, chat.guard_event(work.principal, tenant.id, decision, stage="input"))
+        limited = chat.rate_limited(decision)
+        if limited is not None:
+            raise limited
+        refusal = chat.labeled(
+            chat.REFUSALS["input"][chat.lang_of(body.text, body.lang)],
+            chat.lang_of(body.text, body.lang),
+            verified.channel,
+        )
+        return BotMessageRead(
+            conversation_id=body.conversation_id,
+            message_id=None,
+            reply_id=None,
+            reply=_reply_read(refusal),
+            label=refusal.label,
+            blocked="input",
+            guard_category=decision.category.value if decision.category else None,
+        )
+    policy = service._policy(tenant)
+    analyzed = service.analyze(body.text, body.lang, policy)
+    pending = await work.run(
+        lambda ctx: chat.begin_turn(ctx, runtime, verified=verified, incoming=incoming, analyzed=analyzed)
+    )
+    if pending.prompt is not None:
+        reply, model = await run_in_threadpool(chat.phrase, runtime, pending, tenant.slug)
+    else:
+        reply, model = pending.reply, "off"
+    final, out = chat.check_output(runtime, pending, reply)
+    analyzed_reply = service.analyze(final.text, final.lang, policy)
+    reply_id, handoff_id, recorded = await work.run(
+        lambda ctx: chat.finish_turn(
+            ctx,
+            recorder=recorder,
+            principal=work.principal,
+            pending=pending,
+            reply=final,
+            analyzed_reply=analyzed_reply,
+            model=model,
+        )
+    )
+    recorder.committed(recorded)
+    if out.action is not Action.ALLOW:
+        await _record(
+            work,
+            recorder,
+            chat.guard_event(
+                work.principal,
+                tenant.id,
+                out,
+                stage="output",
+                conversation_id=pending.conversation_id,
+                customer_id=pending.customer_id,
+            ),
+        )
+    return BotMessageRead(
+        conversation_id=pending.conversation_id,
+        message_id=pending.message_id,
+        reply_id=reply_id,
+        reply=_reply_read(final),
+        label=final.label,
+        blocked="output" if out.action is Action.BLOCK else None,
+        guard_category=out.category.value if out.category else None,
+        model=model,
+        handoff_id=handoff_id,
+    )
+
+
+# -- caller verification ---------------------------------------------------------------------------
+
+
+@router.post("/bot/call-verifications", status_code=201, summary="Send a one-time code to a caller's number")
+async def start_call_verification(
+    body: CallVerificationCreate, work: BotWork, request: Request
+) -> CallVerificationRead:
+    settings = work.settings
+    runtime = get_runtime(request.app)
+    recorder: Recorder = request.app.state.recorder
+
+    def operation(ctx: service.Context) -> tuple[identity.StartedVerification, list[Recorded]]:
+        started = identity.start_verification(
+            ctx,
+            caller_number=body.caller_number,
+            customer_ref=body.customer_ref,
+            sender=runtime.sms,
+            minutes=settings.bot_code_minutes,
+        )
+        recorded = recorder.within(
+            ctx.session,
+            [
+                chat.event(
+                    work.principal,
+                    ctx.tenant.id,
+                    "bot.call_verify_start",
+                    object_type="call_verification",
+                    object_id=str(started.id),
+                )
+            ],
+        )
+        return started, recorded
+
+    started, recorded = await work.run(operation)
+    recorder.committed(recorded)
+    return CallVerificationRead(
+        verification_id=started.id,
+        expires_at=started.expires_at,
+        demo_code=started.code if settings.bot_demo_codes else None,
+    )
+
+
+@router.post("/bot/call-verifications/verify", summary="Check a caller's code; a call-session credential")
+async def verify_call(body: CallVerificationCheck, work: BotWork, request: Request) -> CallSessionRead:
+    settings = work.settings
+    recorder: Recorder = request.app.state.recorder
+    outcome = await work.run(
+        lambda ctx: identity.verify_code(
+            ctx,
+            verification_id=body.verification_id,
+            code=body.code,
+            max_attempts=settings.bot_code_attempts,
+            session_minutes=settings.bot_call_session_minutes,
+        )
+    )
+    await _record(
+        work,
+        recorder,
+        chat.event(
+            work.principal,
+            work.tenant.id,
+            "bot.call_verify",
+            result="success" if outcome.issued else "failure",
+            object_type="call_verification",
+            object_id=str(body.verification_id),
+            customer_id=outcome.customer_id,
+            details={"reason": outcome.reason},
+        ),
+    )
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.issued is not None
+    issued = outcome.issued
+    return CallSessionRead(
+        call_session=issued.token, expires_at=issued.expires_at, customer_id=issued.customer_id
+    )
+
+
+# -- shop token keys -------------------------------------------------------------------------------
+
+
+def _key_read(row: CustomerTokenKey) -> TokenKeyRead:
+    return TokenKeyRead(
+        id=row.id,
+        kid=row.kid,
+        algorithm=row.algorithm,
+        audience=row.audience,
+        issuer=row.issuer,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+@router.post("/bot/token-keys", status_code=201, summary="Register a key the shop signs customer tokens with")
+async def create_token_key(body: TokenKeyCreate, work: KeyAdmin, request: Request) -> TokenKeyRead:
+    recorder: Recorder = request.app.state.recorder
+
+    def operation(ctx: service.Context) -> tuple[TokenKeyRead, list[Recorded]]:
+        row = identity.register_key(
+            session=ctx.session,
+            provider=ctx.keyring.provider,
+            tenant=ctx.tenant,
+            kid=body.kid,
+            algorithm=body.algorithm,
+            secret=body.secret,
+            public_key=body.public_key,
+            audience=body.audience,
+            issuer=body.issuer,
+            clock=ctx.clock,
+        )
+        recorded = recorder.within(
+            ctx.session,
+            [
+                chat.event(
+                    work.principal,
+                    ctx.tenant.id,
+                    "bot.token_key_create",
+                    object_type="token_key",
+                    object_id=str(row.id),
+                    details={"algorithm": row.algorithm},
+                )
+            ],
+        )
+        return _key_read(row), recorded
+
+    read, recorded = await work.run(operation)
+    recorder.committed(recorded)
+    return read
+
+
+@router.get("/bot/token-keys", summary="The shop's customer-token keys (no secrets)")
+async def list_token_keys(work: KeyAdmin) -> list[TokenKeyRead]:
+    return await work.run(
+        lambda ctx: [_key_read(r) for r in identity.list_keys(session=ctx.session, tenant=ctx.tenant)]
+    )
+
+
+@router.delete("/bot/token-keys/{key_id}", summary="Revoke a customer-token key")
+async def revoke_token_key(key_id: uuid.UUID, work: KeyAdmin, request: Request) -> TokenKeyRead:
+    recorder: Recorder = request.app.state.recorder
+
+    def operation(ctx: service.Context) -> tuple[TokenKeyRead, list[Recorded]]:
+        row = identity.revoke_key(session=ctx.session, tenant=ctx.tenant, key_id=key_id, clock=ctx.clock)
+        recorded = recorder.within(
+            ctx.session,
+            [
+                chat.event(
+                    work.principal,
+                    ctx.tenant.id,
+                    "bot.token_key_revoke",
+                    object_type="token_key",
+                    object_id=str(row.id),
+                )
+            ],
+        )
+        return _key_read(row), recorded
+
+    read, recorded = await work.run(operation)
+    recorder.committed(recorded)
+    return read
+
+
+# -- the handoff queue -----------------------------------------------------------------------------
+
+
+def _handoff_read(row: Handoff) -> HandoffRead:
+    return HandoffRead(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        customer_id=row.customer_id,
+        channel=row.channel,
+        reason=row.reason,
+        summary=row.summary,
+        context=row.context,
+        status=row.status,
+        created_at=row.created_at,
+        claimed_by=row.claimed_by,
+        claimed_at=row.claimed_at,
+        case_id=row.case_id,
+    )
+
+
+@router.get("/handoffs", summary="Conversations the bot handed to a person (open first, oldest first)")
+async def list_handoffs(
+    work: Queue, status: Annotated[str | None, Query(description="open (default) or claimed")] = "open"
+) -> list[HandoffRead]:
+    return await work.run(
+        lambda ctx: [
+            _handoff_read(r)
+            for r in handoffs.list_queue(session=ctx.session, tenant_id=ctx.tenant.id, status=status)
+        ]
+    )
+
+
+@router.post("/handoffs/{handoff_id}/claim", summary="Take a handed-off conversation (assigns the case)")
+async def claim_handoff(
+    handoff_id: uuid.UUID, work: Queue, request: Request, body: HandoffClaim | None = None
+) -> HandoffRead:
+    recorder: Recorder = request.app.state.recorder
+
+    def operation(ctx: service.Context) -> tuple[HandoffRead, list[Recorded]]:
+        row = handoffs.claim(
+            session=ctx.session,
+            principal=work.principal,
+            tenant_id=ctx.tenant.id,
+            handoff_id=handoff_id,
+            user_id=body.user_id if body else None,
+            clock=ctx.clock,
+        )
+        recorded = recorder.within(
+            ctx.session,
+            [
+                chat.event(
+                    work.principal,
+                    ctx.tenant.id,
+                    "handoff.claim",
+                    object_type="handoff",
+                    object_id=str(row.id),
+                    customer_id=row.customer_id,
+                    details={"agent": str(row.claimed_by)},
+                )
+            ],
+        )
+        return _handoff_read(row), recorded
+
+    read, recorded = await work.run(operation)
+    recorder.committed(recorded)
+    return read
