@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 from guardline.access.roles import Permission, Role, permissions_of
 from guardline.errors import Forbidden
@@ -80,6 +81,15 @@ class Principal:
     @property
     def is_staff(self) -> bool:
         return self.kind is PrincipalKind.STAFF
+
+    def audit_actor(self) -> tuple[Literal["staff", "service"], str]:
+        """How this principal appears in the audit log: staff by user id, services by key prefix or
+        client id -- never a name."""
+        if self.kind is PrincipalKind.STAFF:
+            return "staff", str(self.id)
+        if self.kind is PrincipalKind.API_KEY:
+            return "service", f"key:{self.name}"
+        return "service", self.name
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

@@ -12,7 +12,6 @@ pool thread waiting for a database connection that exit could never run (a deadl
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from guardline.access import review
 from guardline.access.principal import Principal, PrincipalKind
 from guardline.access.roles import Permission
-from guardline.audit.chain import ActorType, Event, Result
+from guardline.audit.chain import ActorType, Event, Result, address_or_none
 from guardline.audit.recorder import Recorder
 from guardline.config import Settings
 from guardline.conversations.keyring import KeyRing
@@ -138,25 +137,6 @@ def inline(factory: sessionmaker[Session]) -> bool:
     return bind is not None and bind.dialect.name == "sqlite"
 
 
-def audit_ip(host: str | None) -> str | None:
-    """The client address as the audit log takes it (unix sockets and test clients have none)."""
-    if host is None:
-        return None
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        return None
-
-
-def actor_of(principal: Principal) -> tuple[ActorType, str]:
-    """How a principal appears in the audit log: staff by user id, services by key prefix or client id."""
-    if principal.kind is PrincipalKind.STAFF:
-        return "staff", str(principal.id)
-    if principal.kind is PrincipalKind.API_KEY:
-        return "service", f"key:{principal.name}"
-    return "service", principal.name
-
-
 @dataclass(frozen=True, slots=True)
 class Work:
     """Runs a service call in one transaction for the caller: committed when it returns, rolled back
@@ -182,7 +162,7 @@ class Work:
         purpose: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> Event:
-        actor_type, actor_id = actor_of(self.principal)
+        actor_type, actor_id = self.principal.audit_actor()
         return Event(
             action=action,
             actor_type=actor_type,
@@ -193,7 +173,7 @@ class Work:
             object_id=None if object_id is None else str(object_id),
             customer_id=customer_id,
             purpose=purpose,
-            source_ip=audit_ip(self.principal.source_ip),
+            source_ip=address_or_none(self.principal.source_ip),
             request_id=self.request_id,
             details=details or {},
         )
@@ -326,11 +306,12 @@ def refusal_event(request: Request, exc: GuardlineError) -> Event:
     """The audit event of a 401 or 403: who (as far as known), what route, why (the error class)."""
     route = request.scope.get("route")
     where = {"method": request.method, "route": str(getattr(route, "path", "") or "unmatched")[:120]}
-    client = audit_ip(request.client.host if request.client else None)
+    client = address_or_none(request.client.host if request.client else None)
     request_id = getattr(request.state, "request_id", None)
     caller: Caller | None = getattr(request.state, "caller", None)
+    actor_type: ActorType
     if caller is not None:
-        actor_type, actor_id = actor_of(caller.principal)
+        actor_type, actor_id = caller.principal.audit_actor()
         tenant_id = caller.principal.tenant_id
     else:
         actor_type, actor_id, tenant_id = _presented_actor(request), "unknown", None

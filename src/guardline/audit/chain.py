@@ -174,6 +174,16 @@ def _identifier(name: str, value: str | None, *, required: bool = False, limit: 
     return value
 
 
+def address_or_none(host: str | None) -> str | None:
+    """A peer's address as events take it; a unix socket or a test client has none (None)."""
+    if not host:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
 def _ip(value: str | None) -> str | None:
     if value is None:
         return None

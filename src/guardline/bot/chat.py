@@ -27,8 +27,8 @@ from typing import Any, Literal, TypeVar
 import httpx2 as httpx
 from sqlalchemy.exc import IntegrityError
 
-from guardline.access.principal import Principal, PrincipalKind
-from guardline.audit.chain import Event
+from guardline.access.principal import Principal
+from guardline.audit.chain import Event, address_or_none
 from guardline.audit.recorder import Recorded, Recorder
 from guardline.bot import handoffs
 from guardline.bot.commerce import DemoCommerce, HttpCommerce
@@ -143,29 +143,14 @@ def runtime_from(settings: Settings) -> Runtime:
 # -- audit ----------------------------------------------------------------------------------------
 
 
-def actor(principal: Principal) -> tuple[Literal["staff", "service"], str]:
-    if principal.kind is PrincipalKind.STAFF:
-        return "staff", str(principal.id)
-    if principal.kind is PrincipalKind.API_KEY:
-        return "service", f"key:{principal.name}"
-    return "service", principal.name
-
-
-def _ip_or_none(value: str | None) -> str | None:
-    try:
-        return str(ipaddress.ip_address(value)) if value else None
-    except ValueError:  # a test client's or a unix socket's peer name
-        return None
-
-
 def event(principal: Principal, tenant_id: uuid.UUID, action: str, **fields: Any) -> Event:
-    actor_type, actor_id = actor(principal)
+    actor_type, actor_id = principal.audit_actor()
     return Event(
         action=action,
         actor_type=actor_type,
         actor_id=actor_id,
         tenant_id=tenant_id,
-        source_ip=_ip_or_none(principal.source_ip),
+        source_ip=address_or_none(principal.source_ip),
         **fields,
     )
 

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guardline.access.roles import Permission, Role
-from guardline.api.deps import Work, audit_ip, authenticated, require
-from guardline.audit.chain import Event, Result
+from guardline.api.deps import Work, authenticated, require
+from guardline.audit.chain import Event, Result, address_or_none
 from guardline.conversations import tenants
 from guardline.conversations.models import Tenant
 from guardline.errors import (
@@ -163,7 +163,7 @@ def _login_event(
         actor_id=str(user.id) if user is not None else "unknown",
         result=result,
         tenant_id=user.tenant_id if user is not None else None,
-        source_ip=audit_ip(request.client.host if request.client else None),
+        source_ip=address_or_none(request.client.host if request.client else None),
         request_id=getattr(request.state, "request_id", None),
         details={
             "reason": type(error).__name__ if error is not None else "ok",
@@ -598,7 +598,7 @@ async def token(request: Request) -> JSONResponse:
             actor_type="service",
             actor_id=client_id if _CLIENT_ID.fullmatch(client_id) else "unknown",
             result=result,
-            source_ip=audit_ip(request.client.host if request.client else None),
+            source_ip=address_or_none(request.client.host if request.client else None),
             request_id=getattr(request.state, "request_id", None),
             details={"reason": reason, "scope": scope},
         )
