@@ -16,13 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guardline import __version__
+from guardline.api.deps import CallerCache, inline
 from guardline.api.middleware import BodyLimit, SecurityHeaders
 from guardline.config import Settings, get_settings
+from guardline.conversations import grouped
 from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
 from guardline.crypto import Cipher, build_key_provider
 from guardline.errors import GuardlineError
 from guardline.kit.db import make_engine
+from guardline.kit.groupcommit import GroupCommit
 from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
@@ -44,6 +47,7 @@ def create_app(
         sys.setswitchinterval(0.0005)
         get_engine()  # load the word lists now, not on the first customer's message
         yield
+        await app.state.messages.aclose()  # what is queued is committed before the process exits
 
     app = FastAPI(
         lifespan=lifespan,
@@ -56,6 +60,13 @@ def create_app(
     app.state.keyring = keyring or KeyRing(build_key_provider(settings), cipher=Cipher(settings.cipher))
     app.state.sessionmaker = session_factory or sessionmaker(
         bind=make_engine(settings.resolved_database_url()), expire_on_commit=False
+    )
+    app.state.callers = CallerCache(settings.apikey_cache_seconds)
+    # Single messages are written by one group-commit writer: on the event loop with SQLite, in a
+    # thread of its own with PostgreSQL (see kit/groupcommit.py).
+    app.state.messages = GroupCommit(
+        grouped.committer(app.state.sessionmaker, app.state.keyring, encryption=settings.encryption),
+        threaded=not inline(app.state.sessionmaker),
     )
     app.include_router(conversations_router)
 

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from guardline.api.deps import Work, require
-from guardline.conversations import service
+from guardline.conversations import grouped, service
 from guardline.conversations.classification import Level
 from guardline.conversations.models import Call, Conversation, Message
 from guardline.conversations.schemas import (
@@ -81,11 +81,30 @@ def call_read(call: Call, segments: list[Message]) -> CallRead:
     )
 
 
-# One message is a few milliseconds of work: see Work.run for where it runs. Batches, calls and reads,
-# which can take much longer, always run in the thread pool so they never stall the event loop.
-@router.post("/messages", status_code=201, summary="Ingest one chat message")
-async def post_message(body: MessageCreate, work: Ingest) -> MessageRead:
-    return await work.run(lambda ctx: message_read(service.ingest_messages(ctx, [body])[0]))
+def stored_read(m: grouped.StoredMessage) -> MessageRead:
+    return MessageRead(
+        id=m.id,
+        conversation_id=m.conversation_id,
+        customer_id=m.customer_id,
+        role=m.role,
+        sent_at=m.sent_at,
+        masked_text=m.masked_text,
+        entities=[EntityRead.model_validate(e) for e in m.entities],
+        classification=m.classification.label,
+        retain_until=m.retain_until,
+    )
+
+
+# A message is analyzed on arrival (CPU only, on the event loop), then joins the next group commit:
+# one writer stores the messages of concurrent requests in one transaction, each all or nothing
+# (kit/groupcommit.py, conversations/grouped.py). Batches, calls and reads, which can take much
+# longer, run in the thread pool so they never stall the event loop.
+@router.post("/messages", status_code=201, summary="Ingest one chat message", response_model=MessageRead)
+async def post_message(body: MessageCreate, work: Ingest, request: Request) -> Response:
+    pending = grouped.prepare(keyring=work.keyring, tenant=work.caller.tenant, payload=body)
+    stored = await request.app.state.messages.submit(pending)
+    # Serialized here, once: FastAPI would validate the model again before serializing it.
+    return Response(stored_read(stored).model_dump_json(), status_code=201, media_type="application/json")
 
 
 @router.post("/messages/batch", status_code=201, summary="Ingest chat messages, all or nothing")
