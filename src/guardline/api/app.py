@@ -62,11 +62,15 @@ def create_app(
         bind=make_engine(settings.resolved_database_url()), expire_on_commit=False
     )
     app.state.callers = CallerCache(settings.apikey_cache_seconds)
-    # Single messages are written by one group-commit writer: on the event loop with SQLite, in a
-    # thread of its own with PostgreSQL (see kit/groupcommit.py).
+    # Single messages are written by group-commit writers: one on the event loop with SQLite, a few
+    # in threads of their own with PostgreSQL; one customer's messages always share a writer, so
+    # they are stored in the order they arrived (see kit/groupcommit.py).
+    sqlite = inline(app.state.sessionmaker)
     app.state.messages = GroupCommit(
         grouped.committer(app.state.sessionmaker, app.state.keyring, encryption=settings.encryption),
-        threaded=not inline(app.state.sessionmaker),
+        threaded=not sqlite,
+        lanes=1 if sqlite else settings.ingest_writers,
+        lane=grouped.lane,
     )
     app.include_router(conversations_router)
 

@@ -44,9 +44,17 @@ class Caller:
 class CallerCache:
     """Callers verified in the last ``ttl`` seconds (monotonic time), by presented key and address."""
 
-    def __init__(self, ttl: float, *, clock: Clock = SYSTEM_CLOCK, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
         self.ttl = ttl
         self.clock = clock
+        self.monotonic = monotonic
         self.max_entries = max_entries
         self._entries: dict[tuple[bytes, str | None], tuple[float, Caller]] = {}
         self._lock = threading.Lock()
@@ -65,7 +73,7 @@ class CallerCache:
             return None
         until, caller = entry
         expires = caller.principal.expires_at
-        if time.monotonic() >= until or (expires is not None and expires <= self.clock.now()):
+        if self.monotonic() >= until or (expires is not None and expires <= self.clock.now()):
             with self._lock:
                 self._entries.pop(key, None)
             return None
@@ -77,7 +85,7 @@ class CallerCache:
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()  # many distinct keys or addresses: start over, never grow
-            self._entries[self._key(presented, source_ip)] = (time.monotonic() + self.ttl, caller)
+            self._entries[self._key(presented, source_ip)] = (self.monotonic() + self.ttl, caller)
 
     def clear(self) -> None:
         with self._lock:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, case, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,19 +60,18 @@ _CUSTOMERS_WITH_KEYS = (
         _CUSTOMERS.c.ref_index.in_(bindparam("digests", expanding=True)),
     )
 )
-_CONVERSATIONS_NAMED = select(
+_CONVERSATION_COLUMNS = select(
     _CONVERSATIONS.c.id,
     _CONVERSATIONS.c.customer_id,
     _CONVERSATIONS.c.channel,
     _CONVERSATIONS.c.external_ref,
     _CONVERSATIONS.c.classification,
     _CONVERSATIONS.c.last_message_at,
-).where(
-    _CONVERSATIONS.c.tenant_id == bindparam("tenant_id"),
-    or_(
-        _CONVERSATIONS.c.id.in_(bindparam("ids", expanding=True)),
-        _CONVERSATIONS.c.external_ref.in_(bindparam("refs", expanding=True)),
-    ),
+).where(_CONVERSATIONS.c.tenant_id == bindparam("tenant_id"))
+# Two queries, not one with OR: SQLite scans the whole table for "id IN (..) OR ref IN (..)".
+_CONVERSATIONS_BY_ID = _CONVERSATION_COLUMNS.where(_CONVERSATIONS.c.id.in_(bindparam("ids", expanding=True)))
+_CONVERSATIONS_BY_REF = _CONVERSATION_COLUMNS.where(
+    _CONVERSATIONS.c.external_ref.in_(bindparam("refs", expanding=True))
 )
 # Never lowers what a concurrent writer (another process) set: the larger value wins.
 _TOUCH_CONVERSATION = (
@@ -137,6 +136,11 @@ def prepare(
     )
 
 
+def lane(item: PendingMessage) -> int:
+    """The writer of a message: one per customer, so a customer's messages keep their order."""
+    return hash((item.tenant.id, item.customer_digest))
+
+
 @dataclass(slots=True)
 class _Customer:
     id: uuid.UUID
@@ -173,7 +177,8 @@ class _Group:
     last_created: datetime | None = None
 
     def load(self, conn: Connection, items: Sequence[PendingMessage]) -> None:
-        """Two queries per tenant: customers with their data keys, and the conversations named."""
+        """Per tenant, one query for the customers with their data keys, one or two for the conversations
+        named (by id, by reference)."""
         tenants = {item.tenant.id for item in items}
         for tenant_id in sorted(tenants):
             mine = [i for i in items if i.tenant.id == tenant_id]
@@ -182,15 +187,14 @@ class _Group:
                 known = self.customers.setdefault((tenant_id, row.ref_index), _Customer(row.customer_id))
                 if row.version is not None and (known.key_row is None or row.version > known.key_row.version):
                     known.key_row = row
-            ids = sorted({i.payload.conversation_id for i in mine if i.payload.conversation_id is not None})
-            refs = sorted(
-                {i.payload.conversation_ref for i in mine if i.payload.conversation_ref is not None}
-            )
-            if not ids and not refs:
-                continue
-            for found in conn.execute(
-                _CONVERSATIONS_NAMED, {"tenant_id": tenant_id, "ids": ids, "refs": refs}
-            ):
+            ids = sorted({p.conversation_id for p in (i.payload for i in mine) if p.conversation_id})
+            refs = sorted({p.conversation_ref for p in (i.payload for i in mine) if p.conversation_ref})
+            found_rows: list[Any] = []
+            if ids:
+                found_rows += conn.execute(_CONVERSATIONS_BY_ID, {"tenant_id": tenant_id, "ids": ids})
+            if refs:
+                found_rows += conn.execute(_CONVERSATIONS_BY_REF, {"tenant_id": tenant_id, "refs": refs})
+            for found in found_rows:
                 conversation = _Conversation(
                     found.id,
                     found.customer_id,

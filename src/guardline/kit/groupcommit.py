@@ -1,4 +1,4 @@
-"""Group commit: one writer coalesces concurrent requests' writes into one transaction.
+"""Group commit: a writer coalesces concurrent requests' writes into one transaction.
 
 A request submits its item and awaits a future. The writer takes everything queued since its last
 transaction (up to ``max_group``) and calls ``commit(items)``, which stores them in ONE transaction and
@@ -7,8 +7,11 @@ returns one outcome per item: its result, or the exception that refused it (an i
 and nothing of the group is stored; the writer then commits each item alone, so a failure (a lost
 constraint race, a deadlock) stays with the request that caused it and the others still commit.
 
-Items are committed in the order they were submitted, one group at a time. With ``threaded`` the
-commit runs in a dedicated thread (blocking database round trips must not stall the event loop:
+Items of one lane are committed in the order they were submitted, one group at a time. ``lanes``
+writers run side by side, each on its own queue; ``lane(item)`` picks the writer, so items that must
+stay in order (one customer's messages) share one. Several lanes let a database that waits for its
+disk on every commit (PostgreSQL flushing its WAL) overlap those waits. With ``threaded`` each writer
+commits in a thread of its own (blocking database round trips must not stall the event loop:
 PostgreSQL); without it, on the loop (SQLite: local and serial anyway, a thread hop costs more).
 """
 
@@ -28,56 +31,77 @@ log = logging.getLogger("guardline.groupcommit")
 Commit = Callable[[Sequence[T]], Sequence[R | Exception]]
 
 
+class _Lane(Generic[T, R]):
+    def __init__(self, loop: asyncio.AbstractEventLoop, number: int) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[tuple[T, asyncio.Future[R]] | None] = asyncio.Queue()
+        self.executor: ThreadPoolExecutor | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.number = number
+
+
 class GroupCommit(Generic[T, R]):
-    def __init__(self, commit: Commit[T, R], *, threaded: bool, max_group: int = 64) -> None:
-        if max_group < 1:
-            raise ValueError("max_group must be at least 1")
+    def __init__(
+        self,
+        commit: Commit[T, R],
+        *,
+        threaded: bool,
+        lanes: int = 1,
+        lane: Callable[[T], int] | None = None,
+        max_group: int = 64,
+    ) -> None:
+        if max_group < 1 or lanes < 1:
+            raise ValueError("max_group and lanes must be at least 1")
+        if lanes > 1 and lane is None:
+            raise ValueError("several lanes need a lane function to keep related items in order")
         self._commit = commit
         self._threaded = threaded
+        self._lane = lane
+        self.lanes = lanes
         self.max_group = max_group
-        self._executor: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[tuple[T, asyncio.Future[R]] | None] | None = None
-        self._task: asyncio.Task[None] | None = None
-        self.groups = 0  # committed transactions, for tests and diagnostics
+        self._lanes: list[_Lane[T, R]] = []
+        self.groups = 0  # transactions tried, for tests and diagnostics
         self.largest = 0
 
     async def submit(self, item: T) -> R:
-        """Queue the item for the next group; returns its result or raises its own error."""
+        """Queue the item for its lane's next group; returns its result or raises its own error."""
         loop = asyncio.get_running_loop()
-        queue = self._start(loop)
+        lanes = self._start(loop)
         future: asyncio.Future[R] = loop.create_future()
-        queue.put_nowait((item, future))
+        index = self._lane(item) % self.lanes if self._lane is not None else 0
+        lanes[index].queue.put_nowait((item, future))
         return await future
 
-    def _start(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[tuple[T, asyncio.Future[R]] | None]:
+    def _start(self, loop: asyncio.AbstractEventLoop) -> list[_Lane[T, R]]:
         # Started on first use, on the loop that serves requests (a test client may bring a new one).
-        if self._queue is None or self._loop is not loop or self._task is None or self._task.done():
+        if self._loop is not loop:
             self._loop = loop
-            self._queue = asyncio.Queue()
-            self._task = loop.create_task(self._run(self._queue), name="guardline-group-commit")
-        return self._queue
+            self._lanes = [_Lane(loop, n) for n in range(self.lanes)]
+        for writer in self._lanes:
+            if writer.task is None or writer.task.done():
+                writer.task = loop.create_task(self._run(writer), name=f"guardline-writer-{writer.number}")
+        return self._lanes
 
     async def aclose(self) -> None:
-        """Commit what is queued, then stop the writer."""
-        if self._queue is not None and self._task is not None and not self._task.done():
-            self._queue.put_nowait(None)
-            await self._task
-        self._queue = self._task = self._loop = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        """Commit what is queued, then stop the writers."""
+        lanes, self._lanes, self._loop = self._lanes, [], None
+        for writer in lanes:
+            if writer.task is not None and not writer.task.done():
+                writer.queue.put_nowait(None)
+                await writer.task
+            if writer.executor is not None:
+                writer.executor.shutdown(wait=True)
 
-    async def _run(self, queue: asyncio.Queue[tuple[T, asyncio.Future[R]] | None]) -> None:
-        loop = asyncio.get_running_loop()
+    async def _run(self, writer: _Lane[T, R]) -> None:
         stopping = False
         while not stopping:
-            entry = await queue.get()
+            entry = await writer.queue.get()
             if entry is None:
                 return
             batch = [entry]
-            while len(batch) < self.max_group and not queue.empty():
-                more = queue.get_nowait()
+            while len(batch) < self.max_group and not writer.queue.empty():
+                more = writer.queue.get_nowait()
                 if more is None:
                     stopping = True
                     break
@@ -85,9 +109,11 @@ class GroupCommit(Generic[T, R]):
             items = [item for item, _ in batch]
             try:
                 if self._threaded:
-                    if self._executor is None:
-                        self._executor = ThreadPoolExecutor(1, thread_name_prefix="guardline-writer")
-                    outcomes = await loop.run_in_executor(self._executor, self._commit_group, items)
+                    if writer.executor is None:
+                        writer.executor = ThreadPoolExecutor(
+                            1, thread_name_prefix=f"guardline-writer-{writer.number}"
+                        )
+                    outcomes = await writer.loop.run_in_executor(writer.executor, self._commit_group, items)
                 else:
                     outcomes = self._commit_group(items)
             except asyncio.CancelledError:
