@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     apikey_cache_seconds: float = Field(default=2.0, ge=0, le=5)
     # Single messages are stored by group-commit writers (kit/groupcommit.py). PostgreSQL waits for
     # its disk on every commit, so several writers overlap those waits; SQLite always has one.
-    ingest_writers: int = Field(default=3, ge=1, le=16)
+    ingest_writers: int = Field(default=2, ge=1, le=16)
 
     # Call recordings: PII spans become silence or a 1 kHz tone; keep the unredacted original
     # (sealed) only when policy says so.

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, delete, event, func, insert, select
+from sqlalchemy import Connection, Engine, delete, event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.conversations import grouped, service
@@ -41,7 +41,7 @@ def pending(
 
 
 def store(session: Session, keyring: KeyRing, items: list[grouped.PendingMessage]) -> list[Any]:
-    return grouped.store(session=session, keyring=keyring, items=items)
+    return grouped.store(connection=session.connection(), keyring=keyring, items=items)
 
 
 def count(session: Session, model: type[Any]) -> int:
@@ -231,7 +231,7 @@ def test_a_constraint_lost_to_another_writer_fails_only_its_request(
     the one naming "race" is refused -- with a 409 -- while the others are committed."""
     with session_factory() as session:
         tenant = create_tenant(session, keyring)
-        [rival] = grouped.store(session=session, keyring=keyring, items=[pending(keyring, tenant, "rival")])
+        [rival] = store(session, keyring, [pending(keyring, tenant, "rival")])
         session.commit()
     interfered = 0
     inside = False
@@ -257,7 +257,7 @@ def test_a_constraint_lost_to_another_writer_fails_only_its_request(
             inside = False
 
     writer: GroupCommit[grouped.PendingMessage, grouped.StoredMessage] = GroupCommit(
-        grouped.committer(session_factory, keyring, encryption=True), threaded=False
+        grouped.Committer(session_factory, keyring, encryption=True), threaded=False
     )
     items = [
         pending(keyring, tenant, "alice", "一", conversation_ref="a"),
@@ -282,3 +282,41 @@ def test_a_constraint_lost_to_another_writer_fails_only_its_request(
         assert texts == {"你好", "一", "三"}
         assert not customer_exists(session, keyring, tenant, "bob")
         assert session.scalar(select(func.count()).select_from(BlindIndex)) == 0
+
+
+def test_writers_hold_a_connection_and_replace_a_broken_one(db_engine: Engine, keyring: KeyRing) -> None:
+    factory = sessionmaker(bind=db_engine, expire_on_commit=False)
+    slug = f"held-{uuid.uuid4().hex[:8]}"
+    with factory() as session:
+        tenant = create_tenant(session, keyring, slug)
+        session.commit()
+    committer = grouped.Committer(factory, keyring, encryption=True, hold_connections=True)
+    writer: GroupCommit[grouped.PendingMessage, grouped.StoredMessage] = GroupCommit(
+        committer, threaded=True, on_close=committer.close
+    )
+
+    async def send(texts: list[str]) -> list[grouped.StoredMessage]:
+        items = [pending(keyring, tenant, "alice", t) for t in texts]
+        return list(await asyncio.gather(*(writer.submit(i) for i in items)))
+
+    async def run() -> None:
+        await send(["一", "二"])
+        await send(["三"])
+        assert len(committer._held) == 1  # one writer thread, one connection, kept between groups
+        committer._held[0].invalidate()  # the database dropped it
+        await send(["四"])
+        assert len(committer._held) == 1
+        await writer.aclose()
+
+    try:
+        asyncio.run(run())
+        assert committer._held == []
+        with factory() as session:
+            texts = session.scalars(select(Message.masked_text).where(Message.tenant_id == tenant.id))
+            assert sorted(texts) == sorted(["一", "二", "三", "四"])
+    finally:
+        with factory() as session:
+            for model in (BlindIndex, Message, Conversation, DataKey, Customer):
+                session.execute(delete(model).where(model.tenant_id == tenant.id))  # type: ignore[attr-defined]
+            session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+            session.commit()

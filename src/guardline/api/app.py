@@ -71,11 +71,15 @@ def create_app(
     # in threads of their own with PostgreSQL; one customer's messages always share a writer, so
     # they are stored in the order they arrived (see kit/groupcommit.py).
     sqlite = inline(app.state.sessionmaker)
+    committer = grouped.Committer(
+        app.state.sessionmaker, app.state.keyring, encryption=settings.encryption, hold_connections=not sqlite
+    )
     app.state.messages = GroupCommit(
-        grouped.committer(app.state.sessionmaker, app.state.keyring, encryption=settings.encryption),
+        committer,
         threaded=not sqlite,
         lanes=1 if sqlite else settings.ingest_writers,
         lane=grouped.lane,
+        on_close=committer.close,
     )
     app.include_router(conversations_router)
 

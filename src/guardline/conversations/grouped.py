@@ -15,13 +15,14 @@ request that caused it. Rows are inserted in sorted key order so two processes c
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, case, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -393,41 +394,69 @@ class _Group:
 
 def store(
     *,
-    session: Session,
+    connection: Connection,
     keyring: KeyRing,
     items: Sequence[PendingMessage],
     encryption: bool = True,
     clock: Clock = SYSTEM_CLOCK,
 ) -> list[StoredMessage | GuardlineError]:
-    """Store the messages in the session's transaction, each all or nothing, in their order.
+    """Store the messages in the connection's transaction, each all or nothing, in their order.
 
     Returns, per message, what was stored or the error that refused it (and wrote nothing). Database
     errors propagate: the caller rolls the transaction back and stores each message alone.
     """
-    conn = session.connection()
     group = _Group(keyring, encryption, clock)
-    group.load(conn, items)
+    group.load(connection, items)
     outcomes = [group.add(item) for item in items]
-    group.write(conn)
+    group.write(connection)
     return outcomes
 
 
 Outcome = StoredMessage | GuardlineError
 
 
-def committer(
-    factory: sessionmaker[Session], keyring: KeyRing, *, encryption: bool, clock: Clock = SYSTEM_CLOCK
-) -> Callable[[Sequence[PendingMessage]], list[Outcome]]:
-    """The commit function of a ``GroupCommit``: one transaction for the group, committed here."""
+class Committer:
+    """The commit function of a ``GroupCommit``: one transaction per group, committed here.
 
-    def commit(items: Sequence[PendingMessage]) -> list[Outcome]:
+    With ``hold_connections`` (PostgreSQL) each writer thread keeps its own connection between
+    groups: a pool checkout costs a liveness ping, a round trip per group. A connection that breaks
+    is dropped and the next group opens a new one. Without it (SQLite, whose single pooled
+    connection everyone shares) each group checks one out of the pool.
+    """
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        keyring: KeyRing,
+        *,
+        encryption: bool,
+        hold_connections: bool = False,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.factory = factory
+        self.keyring = keyring
+        self.encryption = encryption
+        self.clock = clock
+        bind = factory.kw.get("bind")
+        self._engine = bind if hold_connections and isinstance(bind, Engine) else None
+        self._local = threading.local()
+        self._held: list[Connection] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, items: Sequence[PendingMessage]) -> list[Outcome]:
         try:
-            with factory() as session:
-                outcomes = store(
-                    session=session, keyring=keyring, items=items, encryption=encryption, clock=clock
-                )
-                session.commit()
-                return outcomes
+            if self._engine is None:
+                with self.factory() as session:
+                    outcomes = self._store(session.connection(), items)
+                    session.commit()
+                    return outcomes
+            conn = self._connection(self._engine)
+            try:
+                with conn.begin():
+                    return self._store(conn, items)
+            finally:
+                if conn.invalidated:
+                    self._drop(conn)
         except IntegrityError:
             if len(items) > 1:
                 raise  # the group is retried message by message
@@ -437,4 +466,29 @@ def committer(
                 "a concurrent request created the same customer or conversation; send the message again"
             ) from None
 
-    return commit
+    def _store(self, conn: Connection, items: Sequence[PendingMessage]) -> list[Outcome]:
+        return store(
+            connection=conn, keyring=self.keyring, items=items, encryption=self.encryption, clock=self.clock
+        )
+
+    def _connection(self, engine: Engine) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._local.conn = engine.connect()
+            with self._lock:
+                self._held.append(conn)
+        return conn
+
+    def _drop(self, conn: Connection) -> None:
+        self._local.conn = None
+        with self._lock:
+            if conn in self._held:
+                self._held.remove(conn)
+        conn.close()
+
+    def close(self) -> None:
+        """Give the held connections back (after the writers have stopped)."""
+        with self._lock:
+            held, self._held = self._held, []
+        for conn in held:
+            conn.close()

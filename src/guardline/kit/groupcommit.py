@@ -49,12 +49,14 @@ class GroupCommit(Generic[T, R]):
         lanes: int = 1,
         lane: Callable[[T], int] | None = None,
         max_group: int = 64,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         if max_group < 1 or lanes < 1:
             raise ValueError("max_group and lanes must be at least 1")
         if lanes > 1 and lane is None:
             raise ValueError("several lanes need a lane function to keep related items in order")
         self._commit = commit
+        self._on_close = on_close
         self._threaded = threaded
         self._lane = lane
         self.lanes = lanes
@@ -92,6 +94,8 @@ class GroupCommit(Generic[T, R]):
                 await writer.task
             if writer.executor is not None:
                 writer.executor.shutdown(wait=True)
+        if self._on_close is not None:
+            self._on_close()
 
     async def _run(self, writer: _Lane[T, R]) -> None:
         stopping = False
