@@ -205,3 +205,25 @@ def test_the_cache_is_bounded(tenant: Tenant) -> None:
     assert len(cache._entries) <= 3
     assert cache.get("glk_9_s", "10.0.0.1") is not None
     assert cache.get("glk_9_s", "10.0.0.2") is None  # another address is checked again
+
+
+def test_unexpected_errors_on_the_hot_path_are_500_without_details(
+    client: TestClient, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(**_kwargs: Any) -> None:
+        raise RuntimeError(f"engine fell over on {PHONE}")
+
+    monkeypatch.setattr("guardline.conversations.grouped.prepare", broken)
+    r = client.post("/v1/messages", json={"customer_ref": "c", "text": PHONE}, headers=auth(key))
+    assert r.status_code == 500
+    assert r.json()["error"] == "InternalError"
+    assert PHONE not in r.text
+
+
+def test_the_shortcut_takes_only_its_route(client: TestClient, key: str) -> None:
+    r = client.get("/v1/messages", headers=auth(key))
+    assert r.status_code == 405  # the router still answers other methods
+    r = client.post("/v1/messages", json={"customer_ref": "c", "text": "hi"}, headers=auth(key))
+    assert r.status_code == 201
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["content-type"] == "application/json"

@@ -18,9 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guardline import __version__
 from guardline.api.deps import CallerCache, inline
-from guardline.api.middleware import BodyLimit, SecurityHeaders
+from guardline.api.middleware import BodyLimit, SecurityHeaders, Shortcut
 from guardline.config import Settings, get_settings
 from guardline.conversations import grouped
+from guardline.conversations.endpoints import post_message
 from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
 from guardline.crypto import Cipher, build_key_provider
@@ -125,6 +126,8 @@ def create_app(
             return settings.max_body_bytes * 16
         return settings.max_body_bytes
 
+    # Innermost first: the shortcut runs inside the body limit and the security headers.
+    app.add_middleware(Shortcut, method="POST", path="/v1/messages", endpoint=post_message)
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(SecurityHeaders, hsts=settings.tls_certfile is not None)
     return app
