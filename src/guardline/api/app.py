@@ -26,7 +26,7 @@ from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
 from guardline.crypto import Cipher, build_key_provider
 from guardline.errors import GuardlineError
-from guardline.kit.db import make_engine
+from guardline.kit.db import Checkpointer, checkpointer_for, make_engine
 from guardline.kit.groupcommit import GroupCommit
 from guardline.pii import get_engine
 
@@ -52,8 +52,12 @@ def create_app(
         # keep the collector from walking it in every full collection (60 ms each, measured), which
         # otherwise lands in the tail latency of whichever requests are in flight.
         gc.freeze()
+        if checkpointer is not None:
+            checkpointer.start()
         yield
         await app.state.messages.aclose()  # what is queued is committed before the process exits
+        if checkpointer is not None:
+            checkpointer.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -64,9 +68,12 @@ def create_app(
     )
     app.state.settings = settings
     app.state.keyring = keyring or KeyRing(build_key_provider(settings), cipher=Cipher(settings.cipher))
-    app.state.sessionmaker = session_factory or sessionmaker(
-        bind=make_engine(settings.resolved_database_url()), expire_on_commit=False
-    )
+    checkpointer: Checkpointer | None = None
+    if session_factory is None:
+        engine = make_engine(settings.resolved_database_url(), background_checkpoints=True)
+        checkpointer = checkpointer_for(engine)
+        session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    app.state.sessionmaker = session_factory
     app.state.callers = CallerCache(settings.apikey_cache_seconds)
     # Single messages are written by group-commit writers: one on the event loop with SQLite, a few
     # in threads of their own with PostgreSQL; one customer's messages always share a writer, so
