@@ -227,3 +227,23 @@ def test_the_shortcut_takes_only_its_route(client: TestClient, key: str) -> None
     assert r.status_code == 201
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["content-type"] == "application/json"
+
+
+def test_a_batch_stays_all_or_nothing(client: TestClient, key: str, session: Session) -> None:
+    alice = {"customer_ref": "alice", "conversation_ref": "a", "text": "在吗"}
+    first = client.post("/v1/messages", json=alice, headers=auth(key))
+    before = session.scalar(select(func.count()).select_from(Message))
+    messages = [
+        {"customer_ref": "carol", "text": f"我的手机号{PHONE}"},
+        {"customer_ref": "bob", "text": "好的", "conversation_id": first.json()["conversation_id"]},
+    ]
+    r = client.post("/v1/messages/batch", json={"messages": messages}, headers=auth(key))
+    assert r.status_code == 409
+    assert session.scalar(select(func.count()).select_from(Message)) == before
+    r = client.post("/v1/messages/batch", json={"messages": messages[:1] * 3}, headers=auth(key))
+    assert r.status_code == 201
+    stored = r.json()["messages"]
+    assert [m["masked_text"] for m in stored] == ["我的手机号138****5678"] * 3
+    assert len({m["conversation_id"] for m in stored}) == 3  # no ref: each message starts one
+    assert len({m["customer_id"] for m in stored}) == 1
+    assert PHONE not in r.text
