@@ -137,20 +137,11 @@ def post_messages(body: MessageBatchCreate, work: Ingest, request: Request) -> M
     limit = request.app.state.settings.max_batch
     if len(body.messages) > limit:
         raise BadInput(f"messages: at most {limit} per batch")
-
-    def ingest(ctx: service.Context) -> MessageBatchRead:
-        # The same Core path as single messages (conversations/grouped.py), all or nothing.
-        stored = grouped.store_batch(
-            connection=ctx.session.connection(),
-            keyring=ctx.keyring,
-            tenant=ctx.tenant,
-            payloads=body.messages,
-            encryption=ctx.encryption,
-            clock=ctx.clock,
+    return work(
+        lambda ctx: MessageBatchRead(
+            messages=[message_read(m) for m in service.ingest_messages(ctx, body.messages)]
         )
-        return MessageBatchRead(messages=[stored_read(m) for m in stored])
-
-    return work(ingest)
+    )
 
 
 _CALL_BODY: dict[str, Any] = {

@@ -412,25 +412,6 @@ def store(
     return outcomes
 
 
-def store_batch(
-    *,
-    connection: Connection,
-    keyring: KeyRing,
-    tenant: Tenant,
-    payloads: Sequence[MessageCreate],
-    encryption: bool = True,
-    clock: Clock = SYSTEM_CLOCK,
-) -> list[StoredMessage]:
-    """One request's batch, all or nothing: the first message refused refuses the batch (the caller
-    rolls back), else every message is stored in the caller's order."""
-    items = [prepare(keyring=keyring, tenant=tenant, payload=p, clock=clock) for p in payloads]
-    group = _Group(keyring, encryption, clock)
-    group.load(connection, items)
-    stored = [group._add(item) for item in items]  # raises the first refusal
-    group.write(connection)
-    return stored
-
-
 Outcome = StoredMessage | GuardlineError
 
 
