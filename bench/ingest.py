@@ -16,6 +16,9 @@ requests, Content-Length bodies), cheap enough to share the 2-core machine with 
   from that time, so a stalled server cannot hide its queue (no coordinated omission).
 - Encryption overhead: sustained single-message throughput with ``GUARDLINE_ENCRYPTION=false`` vs on,
   alternating servers for ``--rounds`` rounds; overhead = median(off) / median(on) - 1.
+- Server CPU per single message: the server process's user + system time (``/proc/<pid>/stat``) over
+  the sustained single-message run, divided by the requests. On a machine shared with other work this
+  moves far less than the rates do; compare it between runs.
 Every response must be 201; anything else fails the run.
 """
 
