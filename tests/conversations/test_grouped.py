@@ -320,3 +320,27 @@ def test_writers_hold_a_connection_and_replace_a_broken_one(db_engine: Engine, k
                 session.execute(delete(model).where(model.tenant_id == tenant.id))  # type: ignore[attr-defined]
             session.execute(delete(Tenant).where(Tenant.id == tenant.id))
             session.commit()
+
+
+class FailingKeyRing(KeyRing):
+    """A key provider that is down for new data keys (an HSM that stopped answering)."""
+
+    def new_data_key_row(self, **kwargs: Any) -> Any:
+        raise KeyUnavailable("the key provider is not answering")
+
+
+def test_a_failing_key_provider_refuses_only_new_customers(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    [alice] = store(session, keyring, [pending(keyring, tenant, "alice")])
+    failing = FailingKeyRing(keyring.provider, cipher=keyring.cipher)
+    outcomes = grouped.store(
+        connection=session.connection(),
+        keyring=failing,
+        items=[pending(keyring, tenant, ref) for ref in ("bob", "alice", "bob")],
+    )
+    assert isinstance(outcomes[0], KeyUnavailable)
+    assert isinstance(outcomes[1], grouped.StoredMessage)
+    assert outcomes[1].customer_id == alice.customer_id
+    assert isinstance(outcomes[2], KeyUnavailable)
+    assert not customer_exists(session, keyring, tenant, "bob")

@@ -2,7 +2,7 @@
 
 One writer (``guardline.kit.groupcommit``) hands this module the messages that arrived while the
 previous group was being written. A group reads every customer, data key and conversation it names
-in two queries per tenant, then checks each message in arrival order against what the database holds
+in a query or three per tenant, then checks each message in arrival order against what the database holds
 plus what the earlier messages of the group created. A message that fails a check (another
 customer's conversation, an unknown conversation id, a destroyed data key) becomes its request's
 error and adds nothing to the group: checks come before any state is changed. The survivors are
@@ -262,6 +262,11 @@ class _Group:
         self, tenant_id: uuid.UUID, digest: bytes, at: datetime
     ) -> tuple[_Customer, DataKeyHandle | None]:
         customer = _Customer(uuid.uuid4())
+        key_row = None
+        if self.encryption:  # first: a key provider that fails (an HSM) leaves the group untouched
+            customer.key, key_row = self.keyring.new_data_key_row(
+                tenant_id=tenant_id, customer_id=customer.id, version=1, at=at
+            )
         self.customers[(tenant_id, digest)] = customer
         self.customer_rows.append(
             {
@@ -273,11 +278,8 @@ class _Group:
                 "erased_at": None,
             }
         )
-        if self.encryption:
-            customer.key, row = self.keyring.new_data_key_row(
-                tenant_id=tenant_id, customer_id=customer.id, version=1, at=at
-            )
-            self.key_rows.append(row)
+        if key_row is not None:
+            self.key_rows.append(key_row)
         return customer, customer.key
 
     def _new_conversation(
