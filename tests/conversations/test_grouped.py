@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, delete, event, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.conversations import grouped, service
@@ -224,7 +224,7 @@ def test_other_tenants_conversations_are_not_found(
 
 
 def test_a_constraint_lost_to_another_writer_fails_only_its_request(
-    session_factory: sessionmaker[Session], db_connection: Connection, keyring: KeyRing
+    session_factory: sessionmaker[Session], keyring: KeyRing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process holds conversation "race": it shows up between a transaction's read and its
     insert, every time. The group's transaction fails, the writer stores each message alone, and only
@@ -234,14 +234,12 @@ def test_a_constraint_lost_to_another_writer_fails_only_its_request(
         [rival] = store(session, keyring, [pending(keyring, tenant, "rival")])
         session.commit()
     interfered = 0
-    inside = False
+    write = grouped._Group.write
 
-    @event.listens_for(db_connection, "before_cursor_execute")
-    def other_process(conn: Connection, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        nonlocal interfered, inside
-        if statement.startswith("INSERT INTO conversations") and "race" in str(parameters) and not inside:
+    def other_process_first(group: Any, conn: Connection) -> None:
+        nonlocal interfered
+        if any(ref == "race" for _, ref, _, _ in group.new_conversations):
             interfered += 1
-            inside = True
             conn.execute(
                 insert(Conversation).values(
                     id=uuid.uuid4(),
@@ -254,8 +252,9 @@ def test_a_constraint_lost_to_another_writer_fails_only_its_request(
                     last_message_at=datetime.now(UTC),
                 )
             )
-            inside = False
+        write(group, conn)
 
+    monkeypatch.setattr(grouped._Group, "write", other_process_first)
     writer: GroupCommit[grouped.PendingMessage, grouped.StoredMessage] = GroupCommit(
         grouped.Committer(session_factory, keyring, encryption=True), threaded=False
     )
@@ -271,7 +270,7 @@ def test_a_constraint_lost_to_another_writer_fails_only_its_request(
         return list(results)
 
     results = asyncio.run(run())
-    event.remove(db_connection, "before_cursor_execute", other_process)
+    monkeypatch.undo()
     assert interfered == 2  # the group, then bob's message alone
     assert isinstance(results[0], grouped.StoredMessage)
     assert isinstance(results[1], Conflict)

@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import psycopg
+from psycopg.rows import namedtuple_row
+from psycopg.types.json import Json
 from sqlalchemy import Connection, Engine, Table, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,6 +96,101 @@ _TOUCH_CONVERSATION = (
     )
 )
 _INSERTS = tuple(insert(t) for t in (_CUSTOMERS, _DATA_KEYS, _CONVERSATIONS, _MESSAGES, _INDEXES))
+
+
+_CORE_READS = {
+    "customers": _CUSTOMERS_WITH_KEYS,
+    "by_id": _CONVERSATIONS_BY_ID,
+    "by_ref": _CONVERSATIONS_BY_REF,
+}
+_CORE_WRITES = dict(
+    zip(("customers", "data_keys", "conversations", "messages", "blind_indexes"), _INSERTS, strict=True),
+    touch=_TOUCH_CONVERSATION,
+)
+
+
+class _CoreIO:
+    """Statements through SQLAlchemy Core, one round trip each (SQLite: no round trips at all)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def read(self, reads: Sequence[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+        return [list(self.conn.execute(_CORE_READS[what], params)) for what, params in reads]
+
+    def write(self, writes: Sequence[tuple[str, list[dict[str, Any]]]]) -> None:
+        for what, rows in writes:
+            self.conn.execute(_CORE_WRITES[what], rows)
+
+
+# PostgreSQL: the same statements in psycopg's pipeline mode, all reads in one round trip and all
+# writes in another, instead of one round trip per statement (eight or more per group, each also a
+# wait for the GIL in the writer thread). Arrays (= ANY) keep one statement text for any group size,
+# so psycopg prepares each statement once.
+_PG_READS = {
+    "customers": "SELECT c.id AS customer_id, c.ref_index, k.tenant_id, k.version, k.cipher, k.provider,"
+    " k.kek_version, k.wrapped FROM customers c LEFT OUTER JOIN data_keys k ON k.customer_id = c.id"
+    " WHERE c.tenant_id = %(tenant_id)s AND c.ref_kind = 'customer_ref' AND c.ref_index = ANY(%(digests)s)",
+    "by_id": "SELECT id, customer_id, channel, external_ref, classification, last_message_at"
+    " FROM conversations WHERE tenant_id = %(tenant_id)s AND id = ANY(%(ids)s)",
+    "by_ref": "SELECT id, customer_id, channel, external_ref, classification, last_message_at"
+    " FROM conversations WHERE tenant_id = %(tenant_id)s AND external_ref = ANY(%(refs)s)",
+}
+
+
+def _pg_insert(table: Table, columns: Sequence[str]) -> str:
+    names = ", ".join(columns)
+    values = ", ".join(f"%({c})s" for c in columns)
+    return f"INSERT INTO {table.name} ({names}) VALUES ({values})"
+
+
+_PG_WRITES = {
+    "customers": _pg_insert(
+        _CUSTOMERS, ("id", "tenant_id", "ref_kind", "ref_index", "created_at", "erased_at")
+    ),
+    "data_keys": _pg_insert(
+        _DATA_KEYS,
+        ("tenant_id", "customer_id", "version", "cipher", "provider", "kek_version", "wrapped", "created_at"),
+    ),
+    "conversations": _pg_insert(
+        _CONVERSATIONS,
+        (
+            *("id", "tenant_id", "customer_id", "channel", "external_ref"),
+            *("classification", "started_at", "last_message_at"),
+        ),
+    ),
+    "messages": _pg_insert(_MESSAGES, tuple(c.key for c in _MESSAGES.columns)),
+    "blind_indexes": _pg_insert(
+        _INDEXES, ("tenant_id", "kind", "digest", "customer_id", "conversation_id", "message_id")
+    ),
+    "touch": "UPDATE conversations SET classification = GREATEST(classification, %(b_level)s),"
+    " last_message_at = GREATEST(last_message_at, %(b_at)s) WHERE id = %(b_id)s",
+}
+
+
+class _PipelineIO:
+    def __init__(self, conn: Connection) -> None:
+        self.pg: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+
+    def read(self, reads: Sequence[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+        cursors = []
+        with self.pg.pipeline():
+            for what, params in reads:
+                cursor = self.pg.cursor(row_factory=namedtuple_row)
+                cursor.execute(_PG_READS[what], params)
+                cursors.append(cursor)
+        return [cursor.fetchall() for cursor in cursors]
+
+    def write(self, writes: Sequence[tuple[str, list[dict[str, Any]]]]) -> None:
+        with self.pg.pipeline(), self.pg.cursor() as cursor:
+            for what, rows in writes:
+                if what == "messages":
+                    rows = [{**r, "entities": Json(r["entities"])} for r in rows]
+                cursor.executemany(_PG_WRITES[what], rows)
+
+
+def _io(conn: Connection) -> _CoreIO | _PipelineIO:
+    return _PipelineIO(conn) if conn.dialect.name == "postgresql" else _CoreIO(conn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,22 +278,28 @@ class _Group:
     def load(self, conn: Connection, items: Sequence[PendingMessage]) -> None:
         """Per tenant, one query for the customers with their data keys, one or two for the conversations
         named (by id, by reference)."""
-        tenants = {item.tenant.id for item in items}
-        for tenant_id in sorted(tenants):
-            mine = [i for i in items if i.tenant.id == tenant_id]
-            digests = sorted({i.customer_digest for i in mine})
-            for row in conn.execute(_CUSTOMERS_WITH_KEYS, {"tenant_id": tenant_id, "digests": digests}):
-                known = self.customers.setdefault((tenant_id, row.ref_index), _Customer(row.customer_id))
-                if row.version is not None and (known.key_row is None or row.version > known.key_row.version):
-                    known.key_row = row
-            ids = sorted({p.conversation_id for p in (i.payload for i in mine) if p.conversation_id})
-            refs = sorted({p.conversation_ref for p in (i.payload for i in mine) if p.conversation_ref})
-            found_rows: list[Any] = []
+        reads: list[tuple[str, dict[str, Any]]] = []
+        for tenant_id in sorted({item.tenant.id for item in items}):
+            mine = [i.payload for i in items if i.tenant.id == tenant_id]
+            digests = sorted({i.customer_digest for i in items if i.tenant.id == tenant_id})
+            reads.append(("customers", {"tenant_id": tenant_id, "digests": digests}))
+            ids = sorted({p.conversation_id for p in mine if p.conversation_id})
+            refs = sorted({p.conversation_ref for p in mine if p.conversation_ref})
             if ids:
-                found_rows += conn.execute(_CONVERSATIONS_BY_ID, {"tenant_id": tenant_id, "ids": ids})
+                reads.append(("by_id", {"tenant_id": tenant_id, "ids": ids}))
             if refs:
-                found_rows += conn.execute(_CONVERSATIONS_BY_REF, {"tenant_id": tenant_id, "refs": refs})
-            for found in found_rows:
+                reads.append(("by_ref", {"tenant_id": tenant_id, "refs": refs}))
+        for (what, params), rows in zip(reads, _io(conn).read(reads), strict=True):
+            tenant_id = params["tenant_id"]
+            if what == "customers":
+                for row in rows:
+                    known = self.customers.setdefault((tenant_id, row.ref_index), _Customer(row.customer_id))
+                    if row.version is not None and (
+                        known.key_row is None or row.version > known.key_row.version
+                    ):
+                        known.key_row = row
+                continue
+            for found in rows:
                 conversation = _Conversation(
                     found.id,
                     found.customer_id,
@@ -380,18 +484,16 @@ class _Group:
         # in the same order instead of deadlocking.
         customers.sort(key=lambda r: (str(r["tenant_id"]), r["ref_index"]))
         conversations.sort(key=lambda r: (str(r["tenant_id"]), r["external_ref"] or "", str(r["id"])))
-        tables = (customers, self.key_rows, conversations, self.message_rows, self.index_rows)
-        for statement, rows in zip(_INSERTS, tables, strict=True):
-            if rows:
-                conn.execute(statement, rows)
-        if self.touched:
-            conn.execute(
-                _TOUCH_CONVERSATION,
-                [
-                    {"b_id": c.id, "b_level": c.classification, "b_at": c.last_message_at}
-                    for _, c in sorted(self.touched.items(), key=lambda kv: str(kv[0]))
-                ],
-            )
+        touched = [
+            {"b_id": c.id, "b_level": c.classification, "b_at": c.last_message_at}
+            for _, c in sorted(self.touched.items(), key=lambda kv: str(kv[0]))
+        ]
+        writes = zip(
+            ("customers", "data_keys", "conversations", "messages", "blind_indexes", "touch"),
+            (customers, self.key_rows, conversations, self.message_rows, self.index_rows, touched),
+            strict=True,
+        )
+        _io(conn).write([(what, rows) for what, rows in writes if rows])
 
 
 def store(
@@ -459,7 +561,7 @@ class Committer:
             finally:
                 if conn.invalidated:
                     self._drop(conn)
-        except IntegrityError:
+        except (IntegrityError, psycopg.IntegrityError):  # psycopg's own from the pipelined writes
             if len(items) > 1:
                 raise  # the group is retried message by message
             # Alone it still lost a race with another process (the same new customer or conversation
