@@ -75,9 +75,9 @@ def create_app(
         session_factory = sessionmaker(bind=engine, expire_on_commit=False)
     app.state.sessionmaker = session_factory
     app.state.callers = CallerCache(settings.apikey_cache_seconds)
-    # Single messages are written by group-commit writers: one on the event loop with SQLite, a few
-    # in threads of their own with PostgreSQL; one customer's messages always share a writer, so
-    # they are stored in the order they arrived (see kit/groupcommit.py).
+    # Single messages are written by group-commit writers: one on the event loop with SQLite, one or
+    # more (GUARDLINE_INGEST_WRITERS) in threads of their own with PostgreSQL; one customer's messages
+    # always share a writer, so they are stored in the order they arrived (see kit/groupcommit.py).
     sqlite = inline(app.state.sessionmaker)
     committer = grouped.Committer(
         app.state.sessionmaker, app.state.keyring, encryption=settings.encryption, hold_connections=not sqlite
