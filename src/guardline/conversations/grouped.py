@@ -6,7 +6,9 @@ in a query or three per tenant, then checks each message in arrival order agains
 plus what the earlier messages of the group created. A message that fails a check (another
 customer's conversation, an unknown conversation id, a destroyed data key) becomes its request's
 error and adds nothing to the group: checks come before any state is changed. The survivors are
-written with one executemany per table in SQLAlchemy Core (no ORM unit of work on the hot path).
+written with one executemany per table in SQLAlchemy Core (no ORM unit of work on the hot path);
+on PostgreSQL the same statements go through psycopg's pipeline mode, so a group costs three round
+trips (reads, writes, commit) whatever its size.
 
 A database error (a unique constraint lost to another process, a deadlock) aborts the whole
 transaction; the writer then stores each message of the group alone, so the failure stays with the
@@ -179,7 +181,10 @@ class _PipelineIO:
                 cursor = self.pg.cursor(row_factory=namedtuple_row)
                 cursor.execute(_PG_READS[what], params)
                 cursors.append(cursor)
-        return [cursor.fetchall() for cursor in cursors]
+        rows = [cursor.fetchall() for cursor in cursors]
+        for cursor in cursors:
+            cursor.close()
+        return rows
 
     def write(self, writes: Sequence[tuple[str, list[dict[str, Any]]]]) -> None:
         with self.pg.pipeline(), self.pg.cursor() as cursor:
@@ -484,13 +489,21 @@ class _Group:
         # in the same order instead of deadlocking.
         customers.sort(key=lambda r: (str(r["tenant_id"]), r["ref_index"]))
         conversations.sort(key=lambda r: (str(r["tenant_id"]), r["external_ref"] or "", str(r["id"])))
-        touched = [
+        touched: list[dict[str, Any]] = [
             {"b_id": c.id, "b_level": c.classification, "b_at": c.last_message_at}
             for _, c in sorted(self.touched.items(), key=lambda kv: str(kv[0]))
         ]
+        tables: tuple[list[dict[str, Any]], ...] = (
+            customers,
+            self.key_rows,
+            conversations,
+            self.message_rows,
+            self.index_rows,
+            touched,
+        )
         writes = zip(
             ("customers", "data_keys", "conversations", "messages", "blind_indexes", "touch"),
-            (customers, self.key_rows, conversations, self.message_rows, self.index_rows, touched),
+            tables,
             strict=True,
         )
         _io(conn).write([(what, rows) for what, rows in writes if rows])
