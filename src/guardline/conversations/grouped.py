@@ -195,7 +195,8 @@ class _PipelineIO:
 
 
 def _io(conn: Connection) -> _CoreIO | _PipelineIO:
-    return _PipelineIO(conn) if conn.dialect.name == "postgresql" else _CoreIO(conn)
+    psycopg3 = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+    return _PipelineIO(conn) if psycopg3 else _CoreIO(conn)
 
 
 @dataclass(frozen=True, slots=True)
