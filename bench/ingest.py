@@ -16,6 +16,9 @@ requests, Content-Length bodies), cheap enough to share the 2-core machine with 
   from that time, so a stalled server cannot hide its queue (no coordinated omission).
 - Encryption overhead: sustained single-message throughput with ``GUARDLINE_ENCRYPTION=false`` vs on,
   alternating servers for ``--rounds`` rounds; overhead = median(off) / median(on) - 1.
+- Server CPU per single message: the server process's user + system time (``/proc/<pid>/stat``) over
+  the sustained single-message run, divided by the requests. On a machine shared with other work this
+  moves far less than the rates do; compare it between runs.
 Every response must be 201; anything else fails the run.
 """
 
@@ -228,8 +231,19 @@ def _database(backend: str) -> Iterator[str | None]:
             yield url
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): the server's cost per request is
+    far less noisy on a shared machine than its throughput."""
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for each in [pid, *(int(c) for c in children.read_text().split())]:  # --workers > 1: the workers
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 @contextmanager
-def server(backend: str, *, encryption: bool, workers: int) -> Iterator[tuple[int, str]]:
+def server(backend: str, *, encryption: bool, workers: int) -> Iterator[tuple[int, str, int]]:
     with tempfile.TemporaryDirectory(prefix="gl-bench-") as data, _database(backend) as url:
         env = {**os.environ, "GUARDLINE_DATA_DIR": data, "GUARDLINE_ENCRYPTION": str(encryption).lower()}
         if url:
@@ -257,7 +271,7 @@ def server(backend: str, *, encryption: bool, workers: int) -> Iterator[tuple[in
                         raise RuntimeError(f"server did not start: {tail}") from None
                     time.sleep(0.1)
             try:
-                yield port, key
+                yield port, key, proc.pid
             except BaseException:
                 print((Path(data) / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
                 raise
@@ -283,15 +297,20 @@ def run_backend(
     rng = random.Random(7)
     singles_on: list[float] = []
     singles_off: list[float] = []
+    cpu_on: list[float] = []
+    cpu_off: list[float] = []
     out: dict[str, object] = {}
     for round_no in range(args.rounds):
         for encryption in (True, False):
-            with server(backend, encryption=encryption, workers=args.workers) as (port, key):
+            with server(backend, encryption=encryption, workers=args.workers) as (port, key, pid):
                 requests = [encode("/v1/messages", key, message(rng, texts)) for _ in range(4000)]
                 warm(port, requests)
+                cpu = cpu_seconds(pid)
                 single = asyncio.run(closed_loop(port, requests, 1, args.concurrency, args.duration))
+                cpu_ms = (cpu_seconds(pid) - cpu) * 1000 / max(single.requests, 1)
                 check(single, f"{backend} single enc={encryption}")
                 (singles_on if encryption else singles_off).append(single.rate)
+                (cpu_on if encryption else cpu_off).append(cpu_ms)
                 if encryption and round_no == 0:
                     out["single"] = single
                     batches = [
@@ -311,11 +330,14 @@ def run_backend(
                 print(
                     f"{backend} round {round_no + 1} encryption={'on' if encryption else 'off'}: "
                     f"{single.rate:,.0f} msg/s single, "
-                    f"p50 {single.pct(50):.1f} ms, p99 {single.pct(99):.1f} ms",
+                    f"p50 {single.pct(50):.1f} ms, p99 {single.pct(99):.1f} ms, "
+                    f"server CPU {cpu_ms:.2f} ms/request",
                     file=sys.stderr,
                 )
     out["on"] = singles_on
     out["off"] = singles_off
+    out["cpu_on"] = cpu_on
+    out["cpu_off"] = cpu_off
     return out
 
 
@@ -356,6 +378,7 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace, argv
         assert isinstance(batch, Result)
         assert isinstance(fixed, Result)
         on, off = statistics.median(r["on"]), statistics.median(r["off"])  # type: ignore[arg-type]
+        cpu_on, cpu_off = statistics.median(r["cpu_on"]), statistics.median(r["cpu_off"])  # type: ignore[arg-type]
         overhead = off / on - 1
         best = max(single.rate, batch.rate)
         lines += [
@@ -370,6 +393,8 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace, argv
             f"achieved {fixed.rate:,.0f} msg/s) | {verdict(fixed.pct(99) <= TARGET_P99_MS)} |",
             f"| {backend} | encryption overhead | ≤ {TARGET_OVERHEAD:.0%} | {overhead:+.1%} "
             f"(median {on:,.0f} on vs {off:,.0f} off msg/s) | {verdict(overhead <= TARGET_OVERHEAD)} |",
+            f"| {backend} | server CPU per single message | — | {cpu_on:.2f} ms encryption on, "
+            f"{cpu_off:.2f} ms off (median) | — |",
         ]
     return "\n".join(lines) + "\n"
 

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     max_batch: int = 500
     # Threads per server process running requests (see api/app.py for why this is small).
     worker_threads: int = Field(default=4, ge=1, le=64)
+    # A verified API key is remembered this long per process (api/deps.py), so a request costs no
+    # database read for it; a revocation takes effect within this time, expiry on every request.
+    # 0 checks the database on every request.
+    apikey_cache_seconds: float = Field(default=2.0, ge=0, le=5)
+    # Single messages are stored by group-commit writers (kit/groupcommit.py); SQLite always has one.
+    # On PostgreSQL more writers overlap its commit flushes, but make smaller groups that cost more
+    # CPU: on the 2-core bench machine one writer (pipelined, two round trips a group) did best.
+    ingest_writers: int = Field(default=1, ge=1, le=16)
 
     # Call recordings: PII spans become silence or a 1 kHz tone; keep the unredacted original
     # (sealed) only when policy says so.

@@ -210,3 +210,8 @@ def test_listeners_hear_durable_events(staff_client: TestClient, session: Sessio
     staff_client.get("/v1/conversations/00000000-0000-0000-0000-000000000000", headers=bearer(key))
     assert [h.event.action for h in heard] == ["message.ingest", "access.denied"]
     assert heard[0].seq < heard[1].seq
+    staff_client.post(
+        "/v1/messages", json={"customer_ref": "c", "text": "x"}, headers=bearer("glk_0123456789ab_x")
+    )
+    assert heard[-1].event.action == "auth.credential"
+    assert dict(heard[-1].event.details)["route"] == "/v1/messages"

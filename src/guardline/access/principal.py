@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -39,6 +40,7 @@ class Principal:
     session_id: uuid.UUID | None = None
     source_ip: str | None = None
     via_cookie: bool = field(default=False, compare=False)
+    expires_at: datetime | None = None  # a credential's own expiry (API keys), checked on cached use
 
     @classmethod
     def staff(
@@ -74,9 +76,21 @@ class Principal:
         name: str,
         scopes: frozenset[Scope],
         source_ip: str | None,
+        expires_at: datetime | None = None,
     ) -> Principal:
         permissions = frozenset(SCOPE_PERMISSIONS[s] for s in scopes)
-        return cls(kind, id, tenant_id, name, frozenset({Role.INTEGRATION}), permissions, None, source_ip)
+        return cls(
+            kind,
+            id,
+            tenant_id,
+            name,
+            frozenset({Role.INTEGRATION}),
+            permissions,
+            None,
+            source_ip,
+            False,
+            expires_at,
+        )
 
     @property
     def is_staff(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import sys
 import uuid
@@ -18,21 +19,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from guardline import __version__
 from guardline.access.endpoints import router as access_router
-from guardline.api.deps import check_routes, refusal_event
-from guardline.api.middleware import BodyLimit, SecurityHeaders
+from guardline.api.deps import CallerCache, check_routes, inline, refusal_event
+from guardline.api.middleware import BodyLimit, SecurityHeaders, Shortcut
 from guardline.audit.endpoints import router as audit_router
 from guardline.audit.log import get_appender
 from guardline.audit.recorder import AppenderSink, Recorder, SessionSink
 from guardline.bot.endpoints import get_runtime
 from guardline.bot.endpoints import router as bot_router
 from guardline.config import Settings, get_settings
+from guardline.conversations import grouped
+from guardline.conversations.endpoints import post_message
 from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
 from guardline.crypto import Cipher, build_key_provider
 from guardline.errors import GuardlineError
 from guardline.identity.endpoints import router as identity_router
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
-from guardline.kit.db import make_engine
+from guardline.kit.db import Checkpointer, checkpointer_for, make_engine
+from guardline.kit.groupcommit import GroupCommit
 from guardline.monitoring import setup as monitoring
 from guardline.pii import get_engine
 
@@ -58,8 +62,17 @@ def create_app(
         sys.setswitchinterval(0.0005)
         get_engine()  # load the word lists now, not on the first customer's message
         get_runtime(_app)  # the bot: guards, FAQs (a bad FAQ file stops the start), intent classifier
+        # What is loaded by now (modules, word lists: ~100k objects) lives as long as the process:
+        # keep the collector from walking it in every full collection (60 ms each, measured), which
+        # otherwise lands in the tail latency of whichever requests are in flight.
+        gc.freeze()
+        if checkpointer is not None:
+            checkpointer.start()
         yield
+        await app.state.messages.aclose()  # what is queued is committed before the process exits
         monitoring.shutdown(_app)
+        if checkpointer is not None:
+            checkpointer.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -70,25 +83,51 @@ def create_app(
     )
     app.state.settings = settings
     app.state.keyring = keyring or KeyRing(build_key_provider(settings), cipher=Cipher(settings.cipher))
-    app.state.sessionmaker = session_factory or sessionmaker(
-        bind=make_engine(settings.resolved_database_url()), expire_on_commit=False
-    )
+    # A test hands in its own session factory (its transaction); a server makes its engine here.
+    shared_connection = session_factory is not None
+    checkpointer: Checkpointer | None = None
+    if session_factory is None:
+        engine = make_engine(settings.resolved_database_url(), background_checkpoints=True)
+        checkpointer = checkpointer_for(engine)
+        session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    app.state.sessionmaker = session_factory
+    app.state.callers = CallerCache(settings.apikey_cache_seconds)
     app.state.clock = clock
     # The audit log: a test's session factory writes it in the test's transaction; a real server
     # through the process's group-committing appender.
     sink = (
-        SessionSink(app.state.sessionmaker, settings, clock)
-        if session_factory is not None
+        SessionSink(session_factory, settings, clock)
+        if shared_connection
         else AppenderSink(get_appender(settings))
     )
     app.state.recorder = Recorder(sink, settings=settings, clock=clock)
+    # Single messages are written by group-commit writers: one on the event loop with SQLite, one or
+    # more (GUARDLINE_INGEST_WRITERS) in threads of their own with PostgreSQL; one customer's messages
+    # always share a writer, so they are stored in the order they arrived (see kit/groupcommit.py).
+    # Their audit events are appended in the same transaction as the messages.
+    sqlite = inline(session_factory)
+    committer = grouped.Committer(
+        session_factory,
+        app.state.keyring,
+        encryption=settings.encryption,
+        hold_connections=not sqlite,
+        recorder=app.state.recorder,
+        clock=clock,
+    )
+    app.state.messages = GroupCommit(
+        committer,
+        threaded=not sqlite,
+        lanes=1 if sqlite else settings.ingest_writers,
+        lane=grouped.lane,
+        on_close=committer.close,
+    )
     app.include_router(conversations_router)
     app.include_router(identity_router)
     app.include_router(access_router)
     app.include_router(audit_router)
     # Detection runs its database work inline on a test's shared connection, on a worker otherwise.
     monitoring.install(
-        app, settings=settings, recorder=app.state.recorder, clock=clock, background=session_factory is None
+        app, settings=settings, recorder=app.state.recorder, clock=clock, background=not shared_connection
     )
     app.include_router(bot_router)
 
@@ -141,6 +180,8 @@ def create_app(
         return settings.max_body_bytes
 
     check_routes(app)
+    # Innermost first: the shortcut runs inside the body limit and the security headers.
+    app.add_middleware(Shortcut, method="POST", path="/v1/messages", endpoint=post_message)
     app.add_middleware(BodyLimit, limit_for=limit_for)
     app.add_middleware(SecurityHeaders, hsts=settings.tls_certfile is not None)
     monitoring.add_middleware(app)  # outermost: request ids and metrics for every response

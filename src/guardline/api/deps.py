@@ -1,6 +1,12 @@
 """Request dependencies: who is calling (API key, OAuth token or staff session), what they may do,
 and the request's unit of work.
 
+A verified API key is remembered for ``apikey_cache_seconds`` (2 s by default) in a per-process
+cache keyed by a hash of the presented key and the source address, so an integration's request usually
+costs no database read to authenticate. A key revoked from the CLI stops working within that time; its
+expiry is checked on every request, cached or not; failures are never cached. Staff sessions and OAuth
+tokens are checked every time (idle timeouts, immediate revocation).
+
 Every endpoint declares what it needs with ``require(Permission...)`` (or ``authenticated()`` for
 "any signed-in principal", or is listed in ``PUBLIC_PATHS``); ``check_routes`` refuses to start an app
 with a route that declares nothing, and the authorization matrix test walks the same declarations.
@@ -12,7 +18,10 @@ pool thread waiting for a database connection that exit could never run (a deadl
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -67,6 +76,57 @@ class Caller:
     staff_session: StaffSession | None = None
 
 
+class CallerCache:
+    """Callers verified in the last ``ttl`` seconds (monotonic time), by presented key and address."""
+
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self.monotonic = monotonic
+        self.max_entries = max_entries
+        self._entries: dict[tuple[bytes, str | None], tuple[float, Caller]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(presented: str, source_ip: str | None) -> tuple[bytes, str | None]:
+        # A digest, not the key itself: the cache never holds a usable secret.
+        return hashlib.sha256(presented.encode()).digest(), source_ip
+
+    def get(self, presented: str, source_ip: str | None) -> Caller | None:
+        if self.ttl <= 0:
+            return None
+        key = self._key(presented, source_ip)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        until, caller = entry
+        expires = caller.principal.expires_at
+        if self.monotonic() >= until or (expires is not None and expires <= self.clock.now()):
+            with self._lock:
+                self._entries.pop(key, None)
+            return None
+        return caller
+
+    def put(self, presented: str, source_ip: str | None, caller: Caller) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # many distinct keys or addresses: start over, never grow
+            self._entries[self._key(presented, source_ip)] = (self.monotonic() + self.ttl, caller)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 def _credential(request: Request) -> tuple[str, bool]:
     """The presented credential and whether it came from the console cookie."""
     header = request.headers.get("authorization", "")
@@ -98,6 +158,7 @@ def _resolve(session: Session, request: Request, settings: Settings, clock: Cloc
             name=presented.split("_")[1],
             scopes=key.scopes,
             source_ip=client,
+            expires_at=key.expires_at,
         )
     elif presented.startswith(sessions.TOKEN_PREFIX):
         row, user = sessions.resolve(session=session, token=presented, settings=settings, clock=clock)
@@ -259,6 +320,23 @@ def _authenticate(request: Request, permissions: tuple[Permission, ...], enrolme
     return caller
 
 
+def _cached(request: Request, permissions: tuple[Permission, ...]) -> Caller | None:
+    """An API key verified from this address moments ago: no database read (see the module docstring)."""
+    presented = _raw_credential(request)
+    if not presented.startswith("glk_") or request.app.state.settings.apikey_cache_seconds <= 0:
+        return None
+    refuse_blocked(request.app.state, request.client.host if request.client else None)
+    caller: Caller | None = request.app.state.callers.get(
+        presented, request.client.host if request.client else None
+    )
+    if caller is None:
+        return None
+    request.state.caller = caller
+    if permissions:
+        caller.principal.require(*permissions)
+    return caller
+
+
 def _dependency(
     permissions: tuple[Permission, ...], *, enrolment: bool = False
 ) -> Callable[[Request], Awaitable[Work]]:
@@ -266,10 +344,14 @@ def _dependency(
         state = request.app.state
         factory = state.sessionmaker
         request.state.caller = None
-        if inline(factory):
-            caller = _authenticate(request, permissions, enrolment)
-        else:
-            caller = await run_in_threadpool(_authenticate, request, permissions, enrolment)
+        caller = _cached(request, permissions)
+        if caller is None:
+            if inline(factory):
+                caller = _authenticate(request, permissions, enrolment)
+            else:
+                caller = await run_in_threadpool(_authenticate, request, permissions, enrolment)
+            if caller.principal.kind is PrincipalKind.API_KEY:
+                state.callers.put(_raw_credential(request), caller.principal.source_ip, caller)
         return Work(
             caller,
             state.settings,
@@ -305,7 +387,8 @@ _PREFIX = re.compile(r"glk_([0-9a-f]{12})_")
 def refusal_event(request: Request, exc: GuardlineError) -> Event:
     """The audit event of a 401 or 403: who (as far as known), what route, why (the error class)."""
     route = request.scope.get("route")
-    where = {"method": request.method, "route": str(getattr(route, "path", "") or "unmatched")[:120]}
+    template = getattr(route, "path", None) or request.scope.get("guardline.route") or "unmatched"
+    where = {"method": request.method, "route": str(template)[:120]}
     client = address_or_none(request.client.host if request.client else None)
     request_id = getattr(request.state, "request_id", None)
     caller: Caller | None = getattr(request.state, "caller", None)
@@ -374,7 +457,7 @@ def _calls(dependant: Dependant) -> Iterator[Any]:
 def route_rule(route: APIRoute) -> tuple[Permission, ...] | None:
     """The permissions a route requires (``()`` for any authenticated principal), or None if it
     declares no rule at all."""
-    for call in _calls(route.dependant):
+    for call in [*_calls(route.dependant), route.endpoint]:
         permissions = getattr(call, "guardline_permissions", None)
         if permissions is not None:
             return tuple(permissions)

@@ -1,10 +1,13 @@
-"""ASGI middleware: refuse oversized bodies before reading them, and set security headers."""
+"""ASGI middleware: refuse oversized bodies early, set security headers, shortcut a hot route."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -103,3 +106,46 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class Shortcut:
+    """Send one hot route straight to its endpoint, past routing, dependency solving and FastAPI's
+    exception middleware: for POST /v1/messages those cost ~0.1 ms, a seventh of the request. Sits
+    inside the body limit and the security headers like any route; the endpoint's errors are
+    rendered by the application's own exception handlers, and anything else propagates to the
+    server-error handler as it would from a route. The route itself stays registered (OpenAPI)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        method: str,
+        path: str,
+        endpoint: Callable[[Request], Awaitable[Response]],
+    ) -> None:
+        self.app = app
+        self.method = method
+        self.path = path
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != self.method:
+            await self.app(scope, receive, send)
+            return
+        scope["guardline.route"] = self.path  # the route template, for the audit of a refusal
+        request = Request(scope, receive, send)
+        try:
+            response = await self.endpoint(request)
+        except Exception as exc:
+            handler = _handler(scope["app"].exception_handlers, exc)
+            if handler is None:
+                raise
+            response = await handler(request, exc)
+        await response(scope, receive, send)
+
+
+def _handler(handlers: Mapping[Any, Any], exc: Exception) -> Any:
+    for cls in type(exc).__mro__:
+        if cls in handlers and cls is not Exception:  # Exception: the server-error handler's job
+            return handlers[cls]
+    return None

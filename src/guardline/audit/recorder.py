@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.audit.chain import Event
@@ -98,9 +99,9 @@ class Recorder:
         self.committed([Recorded(s, self.clock.now(), e) for s, e in zip(seqs, events, strict=True)])
         return seqs
 
-    def within(self, session: Session, events: Sequence[Event]) -> list[Recorded]:
+    def within(self, db: Session | Connection, events: Sequence[Event]) -> list[Recorded]:
         """Append in the caller's transaction; pass the result to ``committed`` after the commit."""
-        seqs = append(db=session, events=list(events), settings=self.settings, clock=self.clock)
+        seqs = append(db=db, events=list(events), settings=self.settings, clock=self.clock)
         now = self.clock.now()
         return [Recorded(s, now, e) for s, e in zip(seqs, events, strict=True)]
 

@@ -13,6 +13,8 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -28,6 +30,25 @@ class DataKeyHandle:
     version: int
     cipher: Cipher
     key: bytes
+
+
+class WrappedKeyRow(Protocol):
+    """A data-key row as read from the database: the ORM ``DataKey`` or a Core row of its columns."""
+
+    @property
+    def tenant_id(self) -> uuid.UUID: ...
+    @property
+    def customer_id(self) -> uuid.UUID: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def cipher(self) -> str: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def kek_version(self) -> int: ...
+    @property
+    def wrapped(self) -> bytes: ...
 
 
 def _dek_context(tenant_id: uuid.UUID, customer_id: uuid.UUID, version: int) -> dict[str, str]:
@@ -90,22 +111,29 @@ class KeyRing:
         self, *, session: Session, customer: Customer, clock: Clock = SYSTEM_CLOCK
     ) -> DataKeyHandle:
         current = session.scalar(select(func.max(DataKey.version)).where(DataKey.customer_id == customer.id))
-        version = (current or 0) + 1
-        key = new_data_key(self.cipher)
-        wrapped = self.provider.wrap(key, _dek_context(customer.tenant_id, customer.id, version))
-        session.add(
-            DataKey(
-                tenant_id=customer.tenant_id,
-                customer_id=customer.id,
-                version=version,
-                cipher=self.cipher.value,
-                provider=wrapped.provider,
-                kek_version=wrapped.kek_version,
-                wrapped=wrapped.blob,
-                created_at=clock.now(),
-            )
+        handle, row = self.new_data_key_row(
+            tenant_id=customer.tenant_id, customer_id=customer.id, version=(current or 0) + 1, at=clock.now()
         )
-        return DataKeyHandle(version, self.cipher, key)
+        session.add(DataKey(**row))
+        return handle
+
+    def new_data_key_row(
+        self, *, tenant_id: uuid.UUID, customer_id: uuid.UUID, version: int, at: datetime
+    ) -> tuple[DataKeyHandle, dict[str, Any]]:
+        """A fresh data key and the values of its ``data_keys`` row (for a caller that inserts it)."""
+        key = new_data_key(self.cipher)
+        wrapped = self.provider.wrap(key, _dek_context(tenant_id, customer_id, version))
+        row = {
+            "tenant_id": tenant_id,
+            "customer_id": customer_id,
+            "version": version,
+            "cipher": self.cipher.value,
+            "provider": wrapped.provider,
+            "kek_version": wrapped.kek_version,
+            "wrapped": wrapped.blob,
+            "created_at": at,
+        }
+        return DataKeyHandle(version, self.cipher, key), row
 
     def data_key(self, *, session: Session, customer: Customer, version: int | None = None) -> DataKeyHandle:
         """The customer's key (the newest version unless one is named). Missing = shredded."""
@@ -113,7 +141,7 @@ class KeyRing:
         query = query.where(DataKey.version == version) if version else query.order_by(DataKey.version.desc())
         return self.open_row(session.scalars(query.limit(1)).first())
 
-    def open_row(self, row: DataKey | None) -> DataKeyHandle:
+    def open_row(self, row: WrappedKeyRow | None) -> DataKeyHandle:
         """Unwrap a data-key row already read from the database (None: the key was destroyed)."""
         if row is None:
             raise KeyUnavailable(

@@ -259,6 +259,20 @@ def _index(
     ctx: Context, customer: Customer, conversation: Conversation, message_id: uuid.UUID, analyzed: Analyzed
 ) -> list[dict[str, Any]]:
     """Blind indexes for the phones and order numbers in a message: search without decryption."""
+    return [
+        {
+            "tenant_id": ctx.tenant.id,
+            "kind": kind,
+            "digest": digest,
+            "customer_id": customer.id,
+            "conversation_id": conversation.id,
+            "message_id": message_id,
+        }
+        for kind, digest in _index_digests(ctx.keyring, ctx.tenant, analyzed)
+    ]
+
+
+def _index_digests(keyring: KeyRing, tenant: Tenant, analyzed: Analyzed) -> list[tuple[str, bytes]]:
     # Spoken and full-width phones index by their digits, like the number typed in a search box.
     values = [
         ("phone", digits_only(e.value(analyzed.text)))
@@ -268,24 +282,14 @@ def _index(
     values += [("order", number) for number in order_numbers(analyzed.text)]
     if not values:
         return []
-    index_key = ctx.keyring.index_key(ctx.tenant)
-    rows = []
+    index_key = keyring.index_key(tenant)
+    digests = []
     for kind, value in values:
         try:
-            digest = blind_index(index_key, kind, value)
+            digests.append((kind, blind_index(index_key, kind, value)))
         except BadInput:  # a spoken phone the index cannot normalize to digits: nothing to index
             continue
-        rows.append(
-            {
-                "tenant_id": ctx.tenant.id,
-                "kind": kind,
-                "digest": digest,
-                "customer_id": customer.id,
-                "conversation_id": conversation.id,
-                "message_id": message_id,
-            }
-        )
-    return rows
+    return digests
 
 
 def ingest_messages(ctx: Context, payloads: Sequence[MessageCreate]) -> list[Message]:

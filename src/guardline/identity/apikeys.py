@@ -12,7 +12,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -43,6 +43,8 @@ class Principal:
     tenant_id: uuid.UUID
     key_id: uuid.UUID
     scopes: frozenset[Scope]
+    # When the key stops working: a caller that caches a Principal checks it on every use.
+    expires_at: datetime | None = None
 
     def require(self, scope: Scope) -> None:
         if scope not in self.scopes:
@@ -109,7 +111,12 @@ def authenticate(
     if row.last_used_at is None or now - row.last_used_at >= _TOUCH_EVERY or row.last_used_ip != source_ip:
         row.last_used_at = now
         row.last_used_ip = source_ip
-    return Principal(tenant_id=row.tenant_id, key_id=row.id, scopes=frozenset(Scope(s) for s in row.scopes))
+    return Principal(
+        tenant_id=row.tenant_id,
+        key_id=row.id,
+        scopes=frozenset(Scope(s) for s in row.scopes),
+        expires_at=row.expires_at,
+    )
 
 
 def revoke(*, session: Session, prefix: str, clock: Clock = SYSTEM_CLOCK) -> ApiKey:

@@ -445,7 +445,7 @@ def list_api_keys(work: ManageCredentials) -> list[ApiKeyRead]:
 
 
 @router.delete("/v1/apikeys/{prefix}", summary="Revoke an API key")
-def revoke_api_key(prefix: str, work: ManageCredentials) -> ApiKeyRead:
+def revoke_api_key(prefix: str, work: ManageCredentials, request: Request) -> ApiKeyRead:
     tenant_id = work.tenant.id
 
     def run(s: Session) -> ApiKeyRead:
@@ -454,9 +454,12 @@ def revoke_api_key(prefix: str, work: ManageCredentials) -> ApiKeyRead:
             raise NotFound("no API key with that prefix in this tenant")
         return _key_read(apikeys.revoke(session=s, prefix=prefix, clock=work.clock))
 
-    return work.tx(
+    revoked = work.tx(
         run, audit=lambda k: [work.event("apikey.revoke", object_type="api_key", object_id=k.prefix)]
     )
+    # This process forgets verified keys at once; others within GUARDLINE_APIKEY_CACHE_SECONDS.
+    request.app.state.callers.clear()
+    return revoked
 
 
 # -- OAuth 2.0 clients and tokens ------------------------------------------------------------------

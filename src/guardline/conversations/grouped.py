@@ -1,0 +1,655 @@
+"""Single messages of many requests stored in one transaction (group commit), each all or nothing.
+
+One writer (``guardline.kit.groupcommit``) hands this module the messages that arrived while the
+previous group was being written. A group reads every customer, data key and conversation it names
+in a query or three per tenant, then checks each message in arrival order against what the database holds
+plus what the earlier messages of the group created. A message that fails a check (another
+customer's conversation, an unknown conversation id, a destroyed data key) becomes its request's
+error and adds nothing to the group: checks come before any state is changed. The survivors are
+written with one executemany per table in SQLAlchemy Core (no ORM unit of work on the hot path);
+on PostgreSQL the same statements go through psycopg's pipeline mode, so a group costs three round
+trips (reads, writes, commit) whatever its size.
+
+A database error (a unique constraint lost to another process, a deadlock) aborts the whole
+transaction; the writer then stores each message of the group alone, so the failure stays with the
+request that caused it. Rows are inserted in sorted key order so two processes cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import psycopg
+from psycopg.rows import namedtuple_row
+from psycopg.types.json import Json
+from sqlalchemy import Connection, Engine, Table, bindparam, case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from guardline.audit.chain import Event
+from guardline.audit.recorder import Recorded, Recorder
+from guardline.conversations.classification import RULES, Level
+from guardline.conversations.keyring import DataKeyHandle, KeyRing
+from guardline.conversations.models import BlindIndex, Conversation, Customer, DataKey, Message, Tenant
+from guardline.conversations.schemas import MessageCreate
+from guardline.conversations.service import Analyzed, _index_digests, _policy, analyze, field_context
+from guardline.crypto import blind_index, seal
+from guardline.errors import Conflict, GuardlineError, NotFound
+from guardline.kit.clock import SYSTEM_CLOCK, Clock
+from guardline.kit.db import UTCDateTime
+
+_CUSTOMERS = cast(Table, Customer.__table__)
+_DATA_KEYS = cast(Table, DataKey.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_INDEXES = cast(Table, BlindIndex.__table__)
+
+# Built once: the hot path only binds values.
+_CUSTOMERS_WITH_KEYS = (
+    select(
+        _CUSTOMERS.c.id.label("customer_id"),
+        _CUSTOMERS.c.ref_index,
+        _DATA_KEYS.c.tenant_id,
+        _DATA_KEYS.c.version,
+        _DATA_KEYS.c.cipher,
+        _DATA_KEYS.c.provider,
+        _DATA_KEYS.c.kek_version,
+        _DATA_KEYS.c.wrapped,
+    )
+    .outerjoin(_DATA_KEYS, _DATA_KEYS.c.customer_id == _CUSTOMERS.c.id)
+    .where(
+        _CUSTOMERS.c.tenant_id == bindparam("tenant_id"),
+        _CUSTOMERS.c.ref_kind == "customer_ref",
+        _CUSTOMERS.c.ref_index.in_(bindparam("digests", expanding=True)),
+    )
+)
+_CONVERSATION_COLUMNS = select(
+    _CONVERSATIONS.c.id,
+    _CONVERSATIONS.c.customer_id,
+    _CONVERSATIONS.c.channel,
+    _CONVERSATIONS.c.external_ref,
+    _CONVERSATIONS.c.classification,
+    _CONVERSATIONS.c.last_message_at,
+).where(_CONVERSATIONS.c.tenant_id == bindparam("tenant_id"))
+# Two queries, not one with OR: SQLite scans the whole table for "id IN (..) OR ref IN (..)".
+_CONVERSATIONS_BY_ID = _CONVERSATION_COLUMNS.where(_CONVERSATIONS.c.id.in_(bindparam("ids", expanding=True)))
+_CONVERSATIONS_BY_REF = _CONVERSATION_COLUMNS.where(
+    _CONVERSATIONS.c.external_ref.in_(bindparam("refs", expanding=True))
+)
+# Never lowers what a concurrent writer (another process) set: the larger value wins.
+_TOUCH_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("b_id"))
+    .values(
+        classification=case(
+            (_CONVERSATIONS.c.classification < bindparam("b_level"), bindparam("b_level")),
+            else_=_CONVERSATIONS.c.classification,
+        ),
+        last_message_at=case(
+            (
+                _CONVERSATIONS.c.last_message_at < bindparam("b_at", type_=UTCDateTime()),
+                bindparam("b_at", type_=UTCDateTime()),
+            ),
+            else_=_CONVERSATIONS.c.last_message_at,
+        ),
+    )
+)
+_INSERTS = tuple(insert(t) for t in (_CUSTOMERS, _DATA_KEYS, _CONVERSATIONS, _MESSAGES, _INDEXES))
+
+
+_CORE_READS = {
+    "customers": _CUSTOMERS_WITH_KEYS,
+    "by_id": _CONVERSATIONS_BY_ID,
+    "by_ref": _CONVERSATIONS_BY_REF,
+}
+_CORE_WRITES = dict(
+    zip(("customers", "data_keys", "conversations", "messages", "blind_indexes"), _INSERTS, strict=True),
+    touch=_TOUCH_CONVERSATION,
+)
+
+
+class _CoreIO:
+    """Statements through SQLAlchemy Core, one round trip each (SQLite: no round trips at all)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def read(self, reads: Sequence[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+        return [list(self.conn.execute(_CORE_READS[what], params)) for what, params in reads]
+
+    def write(self, writes: Sequence[tuple[str, list[dict[str, Any]]]]) -> None:
+        for what, rows in writes:
+            self.conn.execute(_CORE_WRITES[what], rows)
+
+
+# PostgreSQL: the same statements in psycopg's pipeline mode, all reads in one round trip and all
+# writes in another, instead of one round trip per statement (eight or more per group, each also a
+# wait for the GIL in the writer thread). Arrays (= ANY) keep one statement text for any group size,
+# so psycopg prepares each statement once.
+_PG_READS = {
+    "customers": "SELECT c.id AS customer_id, c.ref_index, k.tenant_id, k.version, k.cipher, k.provider,"
+    " k.kek_version, k.wrapped FROM customers c LEFT OUTER JOIN data_keys k ON k.customer_id = c.id"
+    " WHERE c.tenant_id = %(tenant_id)s AND c.ref_kind = 'customer_ref' AND c.ref_index = ANY(%(digests)s)",
+    "by_id": "SELECT id, customer_id, channel, external_ref, classification, last_message_at"
+    " FROM conversations WHERE tenant_id = %(tenant_id)s AND id = ANY(%(ids)s)",
+    "by_ref": "SELECT id, customer_id, channel, external_ref, classification, last_message_at"
+    " FROM conversations WHERE tenant_id = %(tenant_id)s AND external_ref = ANY(%(refs)s)",
+}
+
+
+def _pg_insert(table: Table, columns: Sequence[str]) -> str:
+    names = ", ".join(columns)
+    values = ", ".join(f"%({c})s" for c in columns)
+    return f"INSERT INTO {table.name} ({names}) VALUES ({values})"
+
+
+_PG_WRITES = {
+    "customers": _pg_insert(
+        _CUSTOMERS, ("id", "tenant_id", "ref_kind", "ref_index", "created_at", "erased_at")
+    ),
+    "data_keys": _pg_insert(
+        _DATA_KEYS,
+        ("tenant_id", "customer_id", "version", "cipher", "provider", "kek_version", "wrapped", "created_at"),
+    ),
+    "conversations": _pg_insert(
+        _CONVERSATIONS,
+        (
+            *("id", "tenant_id", "customer_id", "channel", "external_ref"),
+            *("classification", "started_at", "last_message_at"),
+        ),
+    ),
+    "messages": _pg_insert(_MESSAGES, tuple(c.key for c in _MESSAGES.columns)),
+    "blind_indexes": _pg_insert(
+        _INDEXES, ("tenant_id", "kind", "digest", "customer_id", "conversation_id", "message_id")
+    ),
+    "touch": "UPDATE conversations SET classification = GREATEST(classification, %(b_level)s),"
+    " last_message_at = GREATEST(last_message_at, %(b_at)s) WHERE id = %(b_id)s",
+}
+
+
+class _PipelineIO:
+    def __init__(self, conn: Connection) -> None:
+        self.pg: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+
+    def read(self, reads: Sequence[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+        cursors = []
+        with self.pg.pipeline():
+            for what, params in reads:
+                cursor = self.pg.cursor(row_factory=namedtuple_row)
+                cursor.execute(_PG_READS[what], params)
+                cursors.append(cursor)
+        rows = [cursor.fetchall() for cursor in cursors]
+        for cursor in cursors:
+            cursor.close()
+        return rows
+
+    def write(self, writes: Sequence[tuple[str, list[dict[str, Any]]]]) -> None:
+        with self.pg.pipeline(), self.pg.cursor() as cursor:
+            for what, rows in writes:
+                if what == "messages":
+                    rows = [{**r, "entities": Json(r["entities"])} for r in rows]
+                cursor.executemany(_PG_WRITES[what], rows)
+
+
+def _io(conn: Connection) -> _CoreIO | _PipelineIO:
+    psycopg3 = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+    return _PipelineIO(conn) if psycopg3 else _CoreIO(conn)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMessage:
+    """A single-message request, analyzed and indexed on arrival, waiting for its group."""
+
+    tenant: Tenant
+    payload: MessageCreate
+    analyzed: Analyzed
+    customer_digest: bytes
+    indexes: tuple[tuple[str, bytes], ...]
+    arrived_at: datetime
+    # Who sent it, for the audit event written with it (object, customer and details are filled in
+    # once the message is stored); None: not audited (tools, benchmarks of the store alone).
+    audit: Event | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """The stored message as the API shows it: masked, with entity types and offsets only."""
+
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    customer_id: uuid.UUID
+    role: str
+    sent_at: datetime
+    masked_text: str
+    entities: list[dict[str, Any]]
+    classification: Level
+    retain_until: datetime
+
+
+def prepare(
+    *,
+    keyring: KeyRing,
+    tenant: Tenant,
+    payload: MessageCreate,
+    clock: Clock = SYSTEM_CLOCK,
+    audit: Event | None = None,
+) -> PendingMessage:
+    """The CPU work of a message -- detect, mask, classify, blind indexes -- before it joins a group."""
+    analyzed = analyze(payload.text, payload.lang, _policy(tenant))
+    return PendingMessage(
+        tenant=tenant,
+        payload=payload,
+        analyzed=analyzed,
+        customer_digest=blind_index(keyring.index_key(tenant), "customer_ref", payload.customer_ref),
+        indexes=tuple(_index_digests(keyring, tenant, analyzed)),
+        arrived_at=clock.now(),
+        audit=audit,
+    )
+
+
+def lane(item: PendingMessage) -> int:
+    """The writer of a message: one per customer, so a customer's messages keep their order."""
+    return hash((item.tenant.id, item.customer_digest))
+
+
+@dataclass(slots=True)
+class _Customer:
+    id: uuid.UUID
+    key_row: Any = None  # the newest data_keys row (None: none left, or encryption off)
+    key: DataKeyHandle | None = None
+
+
+@dataclass(slots=True)
+class _Conversation:
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    channel: str
+    classification: int
+    last_message_at: datetime
+    new: bool
+
+
+@dataclass(slots=True)
+class _Group:
+    keyring: KeyRing
+    encryption: bool
+    clock: Clock
+    customers: dict[tuple[uuid.UUID, bytes], _Customer] = field(default_factory=dict)
+    by_id: dict[uuid.UUID, tuple[uuid.UUID, _Conversation]] = field(default_factory=dict)
+    by_ref: dict[tuple[uuid.UUID, str], _Conversation] = field(default_factory=dict)
+    customer_rows: list[dict[str, Any]] = field(default_factory=list)
+    key_rows: list[dict[str, Any]] = field(default_factory=list)
+    new_conversations: list[tuple[uuid.UUID, str | None, datetime, _Conversation]] = field(
+        default_factory=list
+    )
+    message_rows: list[dict[str, Any]] = field(default_factory=list)
+    index_rows: list[dict[str, Any]] = field(default_factory=list)
+    touched: dict[uuid.UUID, _Conversation] = field(default_factory=dict)
+    last_created: datetime | None = None
+
+    def load(self, conn: Connection, items: Sequence[PendingMessage]) -> None:
+        """Per tenant, one query for the customers with their data keys, one or two for the conversations
+        named (by id, by reference)."""
+        reads: list[tuple[str, dict[str, Any]]] = []
+        for tenant_id in sorted({item.tenant.id for item in items}):
+            mine = [i.payload for i in items if i.tenant.id == tenant_id]
+            digests = sorted({i.customer_digest for i in items if i.tenant.id == tenant_id})
+            reads.append(("customers", {"tenant_id": tenant_id, "digests": digests}))
+            ids = sorted({p.conversation_id for p in mine if p.conversation_id})
+            refs = sorted({p.conversation_ref for p in mine if p.conversation_ref})
+            if ids:
+                reads.append(("by_id", {"tenant_id": tenant_id, "ids": ids}))
+            if refs:
+                reads.append(("by_ref", {"tenant_id": tenant_id, "refs": refs}))
+        for (what, params), rows in zip(reads, _io(conn).read(reads), strict=True):
+            tenant_id = params["tenant_id"]
+            if what == "customers":
+                for row in rows:
+                    known = self.customers.setdefault((tenant_id, row.ref_index), _Customer(row.customer_id))
+                    if row.version is not None and (
+                        known.key_row is None or row.version > known.key_row.version
+                    ):
+                        known.key_row = row
+                continue
+            for found in rows:
+                conversation = _Conversation(
+                    found.id,
+                    found.customer_id,
+                    found.channel,
+                    found.classification,
+                    found.last_message_at,
+                    new=False,
+                )
+                self.by_id[found.id] = (tenant_id, conversation)
+                if found.external_ref is not None:
+                    self.by_ref[(tenant_id, found.external_ref)] = conversation
+
+    def add(self, item: PendingMessage) -> StoredMessage | GuardlineError:
+        try:
+            return self._add(item)
+        except GuardlineError as exc:
+            return exc
+
+    def _add(self, item: PendingMessage) -> StoredMessage:
+        tenant_id, payload = item.tenant.id, item.payload
+        customer = self.customers.get((tenant_id, item.customer_digest))
+        conversation: _Conversation | None = None
+        if payload.conversation_id is not None:
+            found = self.by_id.get(payload.conversation_id)
+            if found is None or found[0] != tenant_id:
+                raise NotFound("conversation_id: no such conversation in this tenant")
+            conversation = found[1]
+        elif payload.conversation_ref is not None:
+            conversation = self.by_ref.get((tenant_id, payload.conversation_ref))
+        if conversation is not None:
+            if customer is None or conversation.customer_id != customer.id:
+                raise Conflict(
+                    "the conversation belongs to another customer; start a new conversation for this one"
+                )
+            if conversation.channel != "chat":
+                raise Conflict(f"the conversation is a {conversation.channel} conversation, not chat")
+        key = self._key(customer) if customer is not None else None
+        # Every check passed: from here on the message only adds to the group.
+        sent_at = payload.sent_at or item.arrived_at
+        created_at = self._created_at()
+        if customer is None:
+            customer, key = self._new_customer(tenant_id, item.customer_digest, created_at)
+        if conversation is None:
+            conversation = self._new_conversation(tenant_id, customer.id, payload.conversation_ref, sent_at)
+        return self._message(item, customer, conversation, key, sent_at, created_at)
+
+    def _key(self, customer: _Customer) -> DataKeyHandle | None:
+        if not self.encryption:
+            return None
+        if customer.key is None:
+            customer.key = self.keyring.open_row(customer.key_row)  # KeyUnavailable when destroyed
+        return customer.key
+
+    def _created_at(self) -> datetime:
+        # Strictly increasing within the group: messages of one conversation keep their arrival order
+        # even when they share a sent_at (reads order by sent_at, then created_at).
+        now = self.clock.now()
+        if self.last_created is not None and now <= self.last_created:
+            now = self.last_created + timedelta(microseconds=1)
+        self.last_created = now
+        return now
+
+    def _new_customer(
+        self, tenant_id: uuid.UUID, digest: bytes, at: datetime
+    ) -> tuple[_Customer, DataKeyHandle | None]:
+        customer = _Customer(uuid.uuid4())
+        key_row = None
+        if self.encryption:  # first: a key provider that fails (an HSM) leaves the group untouched
+            customer.key, key_row = self.keyring.new_data_key_row(
+                tenant_id=tenant_id, customer_id=customer.id, version=1, at=at
+            )
+        self.customers[(tenant_id, digest)] = customer
+        self.customer_rows.append(
+            {
+                "id": customer.id,
+                "tenant_id": tenant_id,
+                "ref_kind": "customer_ref",
+                "ref_index": digest,
+                "created_at": at,
+                "erased_at": None,
+            }
+        )
+        if key_row is not None:
+            self.key_rows.append(key_row)
+        return customer, customer.key
+
+    def _new_conversation(
+        self, tenant_id: uuid.UUID, customer_id: uuid.UUID, ref: str | None, at: datetime
+    ) -> _Conversation:
+        conversation = _Conversation(uuid.uuid4(), customer_id, "chat", int(Level.L1_PUBLIC), at, new=True)
+        self.by_id[conversation.id] = (tenant_id, conversation)
+        if ref is not None:
+            self.by_ref[(tenant_id, ref)] = conversation
+        self.new_conversations.append((tenant_id, ref, at, conversation))
+        return conversation
+
+    def _message(
+        self,
+        item: PendingMessage,
+        customer: _Customer,
+        conversation: _Conversation,
+        key: DataKeyHandle | None,
+        sent_at: datetime,
+        created_at: datetime,
+    ) -> StoredMessage:
+        tenant_id, analyzed = item.tenant.id, item.analyzed
+        rule = RULES[analyzed.level]
+        row_id = uuid.uuid4()
+        raw_sealed: bytes | None = None
+        if rule.encrypt_raw:
+            raw = analyzed.text.encode()
+            if key is None:  # encryption switched off (benchmark only)
+                raw_sealed = raw
+            else:
+                aad = field_context(tenant_id, "messages", row_id, "text", key.version)
+                raw_sealed = seal(key.key, raw, aad, cipher=key.cipher)
+        entities = [e.to_dict() for e in analyzed.entities]
+        retain_until = sent_at + timedelta(days=rule.retention_days)
+        self.message_rows.append(
+            {
+                "id": row_id,
+                "tenant_id": tenant_id,
+                "conversation_id": conversation.id,
+                "customer_id": customer.id,
+                "role": item.payload.role,
+                "sent_at": sent_at,
+                "lang": item.payload.lang,
+                "masked_text": analyzed.masked,
+                "raw_sealed": raw_sealed,
+                "dek_version": key.version if key is not None and raw_sealed is not None else None,
+                "entities": entities,
+                "classification": int(analyzed.level),
+                "retain_until": retain_until,
+                "start_ms": None,
+                "end_ms": None,
+                "created_at": created_at,
+            }
+        )
+        self.index_rows.extend(
+            {
+                "tenant_id": tenant_id,
+                "kind": kind,
+                "digest": digest,
+                "customer_id": customer.id,
+                "conversation_id": conversation.id,
+                "message_id": row_id,
+            }
+            for kind, digest in item.indexes
+        )
+        conversation.classification = max(conversation.classification, int(analyzed.level))
+        conversation.last_message_at = max(conversation.last_message_at, sent_at)
+        if not conversation.new:
+            self.touched[conversation.id] = conversation
+        return StoredMessage(
+            id=row_id,
+            conversation_id=conversation.id,
+            customer_id=customer.id,
+            role=item.payload.role,
+            sent_at=sent_at,
+            masked_text=analyzed.masked,
+            entities=entities,
+            classification=analyzed.level,
+            retain_until=retain_until,
+        )
+
+    def write(self, conn: Connection) -> None:
+        customers = self.customer_rows
+        conversations = [
+            {
+                "id": c.id,
+                "tenant_id": tenant_id,
+                "customer_id": c.customer_id,
+                "channel": c.channel,
+                "external_ref": ref,
+                "classification": c.classification,
+                "started_at": started_at,
+                "last_message_at": c.last_message_at,
+            }
+            for tenant_id, ref, started_at, c in self.new_conversations
+        ]
+        # Sorted by their unique keys: two processes inserting the same new rows wait for each other
+        # in the same order instead of deadlocking.
+        customers.sort(key=lambda r: (str(r["tenant_id"]), r["ref_index"]))
+        conversations.sort(key=lambda r: (str(r["tenant_id"]), r["external_ref"] or "", str(r["id"])))
+        touched: list[dict[str, Any]] = [
+            {"b_id": c.id, "b_level": c.classification, "b_at": c.last_message_at}
+            for _, c in sorted(self.touched.items(), key=lambda kv: str(kv[0]))
+        ]
+        tables: tuple[list[dict[str, Any]], ...] = (
+            customers,
+            self.key_rows,
+            conversations,
+            self.message_rows,
+            self.index_rows,
+            touched,
+        )
+        writes = zip(
+            ("customers", "data_keys", "conversations", "messages", "blind_indexes", "touch"),
+            tables,
+            strict=True,
+        )
+        _io(conn).write([(what, rows) for what, rows in writes if rows])
+
+
+def store(
+    *,
+    connection: Connection,
+    keyring: KeyRing,
+    items: Sequence[PendingMessage],
+    encryption: bool = True,
+    clock: Clock = SYSTEM_CLOCK,
+) -> list[StoredMessage | GuardlineError]:
+    """Store the messages in the connection's transaction, each all or nothing, in their order.
+
+    Returns, per message, what was stored or the error that refused it (and wrote nothing). Database
+    errors propagate: the caller rolls the transaction back and stores each message alone.
+    """
+    group = _Group(keyring, encryption, clock)
+    group.load(connection, items)
+    outcomes = [group.add(item) for item in items]
+    group.write(connection)
+    return outcomes
+
+
+Outcome = StoredMessage | GuardlineError
+
+
+class Committer:
+    """The commit function of a ``GroupCommit``: one transaction per group, committed here.
+
+    With ``hold_connections`` (PostgreSQL) each writer thread keeps its own connection between
+    groups: a pool checkout costs a liveness ping, a round trip per group. A connection that breaks
+    is dropped and the next group opens a new one. Without it (SQLite, whose single pooled
+    connection everyone shares) each group checks one out of the pool.
+    """
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        keyring: KeyRing,
+        *,
+        encryption: bool,
+        hold_connections: bool = False,
+        clock: Clock = SYSTEM_CLOCK,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.factory = factory
+        self.keyring = keyring
+        self.encryption = encryption
+        self.clock = clock
+        self.recorder = recorder
+        bind = factory.kw.get("bind")
+        self._engine = bind if hold_connections and isinstance(bind, Engine) else None
+        self._local = threading.local()
+        self._held: list[Connection] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, items: Sequence[PendingMessage]) -> list[Outcome]:
+        recorded: list[Recorded] = []
+        try:
+            if self._engine is None:
+                with self.factory() as session:
+                    outcomes = self._store(session.connection(), items)
+                    recorded = self._audit(session.connection(), items, outcomes)
+                    session.commit()
+            else:
+                conn = self._connection(self._engine)
+                try:
+                    with conn.begin():
+                        outcomes = self._store(conn, items)
+                        recorded = self._audit(conn, items, outcomes)
+                finally:
+                    if conn.invalidated:
+                        self._drop(conn)
+        except (IntegrityError, psycopg.IntegrityError):  # psycopg's own from the pipelined writes
+            if len(items) > 1:
+                raise  # the group is retried message by message
+            # Alone it still lost a race with another process (the same new customer or conversation
+            # created a moment ago, twice): the client can simply send it again.
+            raise Conflict(
+                "a concurrent request created the same customer or conversation; send the message again"
+            ) from None
+        if recorded and self.recorder is not None:
+            self.recorder.committed(recorded)
+        return outcomes
+
+    def _audit(
+        self, conn: Connection, items: Sequence[PendingMessage], outcomes: Sequence[Outcome]
+    ) -> list[Recorded]:
+        """The stored messages' audit events, in the group's transaction: a message and its record
+        commit together or not at all."""
+        if self.recorder is None:
+            return []
+        events = [
+            dataclasses.replace(
+                item.audit,
+                object_type="message",
+                object_id=str(out.id),
+                customer_id=out.customer_id,
+                details={
+                    "level": out.classification.label,
+                    "entities": sorted({str(e["type"]) for e in out.entities}),
+                },
+            )
+            for item, out in zip(items, outcomes, strict=True)
+            if item.audit is not None and isinstance(out, StoredMessage)
+        ]
+        return self.recorder.within(conn, events) if events else []
+
+    def _store(self, conn: Connection, items: Sequence[PendingMessage]) -> list[Outcome]:
+        return store(
+            connection=conn, keyring=self.keyring, items=items, encryption=self.encryption, clock=self.clock
+        )
+
+    def _connection(self, engine: Engine) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._local.conn = engine.connect()
+            with self._lock:
+                self._held.append(conn)
+        return conn
+
+    def _drop(self, conn: Connection) -> None:
+        self._local.conn = None
+        with self._lock:
+            if conn in self._held:
+                self._held.remove(conn)
+        conn.close()
+
+    def close(self) -> None:
+        """Give the held connections back (after the writers have stopped)."""
+        with self._lock:
+            held, self._held = self._held, []
+        for conn in held:
+            conn.close()

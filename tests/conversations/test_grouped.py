@@ -1,0 +1,345 @@
+"""Group commit of single messages on both databases: each message all or nothing, order kept."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from guardline.conversations import grouped, service
+from guardline.conversations.classification import Level
+from guardline.conversations.keyring import KeyRing
+from guardline.conversations.models import BlindIndex, Conversation, Customer, DataKey, Message, Tenant
+from guardline.conversations.schemas import MessageCreate
+from guardline.crypto import blind_index
+from guardline.errors import Conflict, KeyUnavailable, NotFound
+from guardline.kit.groupcommit import GroupCommit
+from tests.factories import create_context, create_tenant
+
+PHONE = "13812345678"
+ID_CARD = "身份证号11010519491231002X"
+
+
+@pytest.fixture
+def tenant(session: Session, keyring: KeyRing) -> Tenant:
+    tenant = create_tenant(session, keyring)
+    session.commit()
+    return tenant
+
+
+def pending(
+    keyring: KeyRing, tenant: Tenant, ref: str, text: str = "你好", **kwargs: Any
+) -> grouped.PendingMessage:
+    return grouped.prepare(
+        keyring=keyring, tenant=tenant, payload=MessageCreate(customer_ref=ref, text=text, **kwargs)
+    )
+
+
+def store(session: Session, keyring: KeyRing, items: list[grouped.PendingMessage]) -> list[Any]:
+    return grouped.store(connection=session.connection(), keyring=keyring, items=items)
+
+
+def count(session: Session, model: type[Any]) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def customer_exists(session: Session, keyring: KeyRing, tenant: Tenant, ref: str) -> bool:
+    digest = blind_index(keyring.index_key(tenant), "customer_ref", ref)
+    return session.scalar(select(Customer.id).where(Customer.ref_index == digest)) is not None
+
+
+def test_a_group_stores_masked_sealed_and_indexed_messages(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    outcomes = store(
+        session,
+        keyring,
+        [
+            pending(keyring, tenant, "alice", f"我的手机号{PHONE}", conversation_ref="chat-a"),
+            pending(keyring, tenant, "bob", "订单号202411051234567到哪了"),
+            pending(keyring, tenant, "alice", "还在吗", conversation_ref="chat-a"),
+        ],
+    )
+    first, second, third = outcomes
+    assert isinstance(first, grouped.StoredMessage)
+    assert isinstance(second, grouped.StoredMessage)
+    assert isinstance(third, grouped.StoredMessage)
+    assert first.masked_text == "我的手机号138****5678"
+    assert first.classification is Level.L3_PERSONAL
+    assert first.conversation_id == third.conversation_id
+    assert first.customer_id == third.customer_id != second.customer_id
+    assert count(session, Customer) == 2
+    assert count(session, DataKey) == 2  # one key per new customer, even with two messages
+    row = session.get(Message, first.id)
+    assert row is not None
+    assert row.raw_sealed is not None
+    assert PHONE.encode() not in row.raw_sealed
+    ctx = create_context(session, keyring, tenant)
+    assert service.reveal_message(ctx, first.id) == f"我的手机号{PHONE}"
+    assert service.search(ctx, kind="phone", value=PHONE) == ([first.customer_id], [first.conversation_id])
+    assert service.search(ctx, kind="order", value="202411051234567")[0] == [second.customer_id]
+    conversation = session.get(Conversation, first.conversation_id)
+    assert conversation is not None
+    assert conversation.classification == int(Level.L3_PERSONAL)
+
+
+def test_a_refused_message_stores_nothing_and_the_others_commit(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    [earlier] = store(session, keyring, [pending(keyring, tenant, "alice", conversation_ref="chat-a")])
+    messages, customers = count(session, Message), count(session, Customer)
+    outcomes = store(
+        session,
+        keyring,
+        [
+            pending(keyring, tenant, "carol", "一"),
+            # A new customer naming alice's conversation: refused, and carol-2 must not be created.
+            pending(keyring, tenant, "mallory", "二", conversation_id=earlier.conversation_id),
+            pending(keyring, tenant, "dave", "三", conversation_id=uuid.uuid4()),
+            pending(keyring, tenant, "erin", "四"),
+        ],
+    )
+    assert isinstance(outcomes[0], grouped.StoredMessage)
+    assert isinstance(outcomes[1], Conflict)
+    assert isinstance(outcomes[2], NotFound)
+    assert isinstance(outcomes[3], grouped.StoredMessage)
+    assert count(session, Message) == messages + 2
+    assert count(session, Customer) == customers + 2
+    assert not customer_exists(session, keyring, tenant, "mallory")
+    assert not customer_exists(session, keyring, tenant, "dave")
+
+
+def test_the_first_message_of_a_group_claims_a_new_conversation_ref(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    amy, bob, amy_again = store(
+        session,
+        keyring,
+        [
+            pending(keyring, tenant, "amy", "一", conversation_ref="shared"),
+            pending(keyring, tenant, "bob", "二", conversation_ref="shared"),
+            pending(keyring, tenant, "amy", "三", conversation_ref="shared"),
+        ],
+    )
+    assert isinstance(amy, grouped.StoredMessage)
+    assert isinstance(bob, Conflict)
+    assert isinstance(amy_again, grouped.StoredMessage)
+    assert amy_again.conversation_id == amy.conversation_id
+    assert not customer_exists(session, keyring, tenant, "bob")
+
+
+def test_messages_of_a_conversation_keep_their_order(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    texts = [f"第{i}条" for i in range(12)]
+    outcomes = store(
+        session,
+        keyring,
+        [pending(keyring, tenant, "alice", t, conversation_ref="chat", sent_at=at) for t in texts],
+    )
+    conversation_id = outcomes[0].conversation_id
+    _, rows = service.get_conversation(create_context(session, keyring, tenant), conversation_id)
+    assert [m.masked_text for m in rows] == texts  # same sent_at: created_at keeps arrival order
+
+
+def test_an_existing_conversation_is_raised_not_lowered(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    [first] = store(
+        session, keyring, [pending(keyring, tenant, "alice", f"手机{PHONE}", conversation_ref="c")]
+    )
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    earlier = datetime(2020, 1, 1, tzinfo=UTC)
+    store(
+        session,
+        keyring,
+        [
+            pending(
+                keyring, tenant, "alice", "身份证号11010519491231002X", conversation_ref="c", sent_at=later
+            ),
+            pending(keyring, tenant, "alice", "好的", conversation_ref="c", sent_at=earlier),
+        ],
+    )
+    store(
+        session, keyring, [pending(keyring, tenant, "alice", "谢谢", conversation_ref="c", sent_at=earlier)]
+    )
+    session.expire_all()
+    conversation = session.get(Conversation, first.conversation_id)
+    assert conversation is not None
+    assert conversation.classification == int(Level.L4_SENSITIVE)
+    assert conversation.last_message_at == later
+
+
+def test_a_destroyed_key_refuses_only_that_customers_message(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    [alice] = store(session, keyring, [pending(keyring, tenant, "alice")])
+    session.execute(delete(DataKey).where(DataKey.customer_id == alice.customer_id))
+    outcomes = store(session, keyring, [pending(keyring, tenant, "alice"), pending(keyring, tenant, "bob")])
+    assert isinstance(outcomes[0], KeyUnavailable)
+    assert isinstance(outcomes[1], grouped.StoredMessage)
+    assert count(session, Message) == 2
+
+
+def test_an_erased_customer_comes_back_as_a_new_one(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    [alice] = store(session, keyring, [pending(keyring, tenant, "alice", conversation_ref="c")])
+    service.erase_customer(create_context(session, keyring, tenant), alice.customer_id)
+    again, into_old = store(
+        session,
+        keyring,
+        [
+            pending(keyring, tenant, "alice", "我回来了"),
+            pending(keyring, tenant, "alice", "旧会话", conversation_id=alice.conversation_id),
+        ],
+    )
+    assert isinstance(again, grouped.StoredMessage)
+    assert again.customer_id != alice.customer_id
+    assert isinstance(into_old, Conflict)  # the erased customer's conversation is not theirs
+
+
+def test_other_tenants_conversations_are_not_found(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    other = create_tenant(session, keyring, "other-shop")
+    [mine] = store(session, keyring, [pending(keyring, tenant, "alice")])
+    theirs, ok = store(
+        session,
+        keyring,
+        [
+            pending(keyring, other, "alice", conversation_id=mine.conversation_id),
+            pending(keyring, other, "alice"),
+        ],
+    )
+    assert isinstance(theirs, NotFound)
+    assert isinstance(ok, grouped.StoredMessage)
+    assert ok.customer_id != mine.customer_id  # the same shop reference in another shop: another customer
+
+
+def test_a_constraint_lost_to_another_writer_fails_only_its_request(
+    session_factory: sessionmaker[Session], keyring: KeyRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds conversation "race": it shows up between a transaction's read and its
+    insert, every time. The group's transaction fails, the writer stores each message alone, and only
+    the one naming "race" is refused -- with a 409 -- while the others are committed."""
+    with session_factory() as session:
+        tenant = create_tenant(session, keyring)
+        [rival] = store(session, keyring, [pending(keyring, tenant, "rival")])
+        session.commit()
+    interfered = 0
+    write = grouped._Group.write
+
+    def other_process_first(group: Any, conn: Connection) -> None:
+        nonlocal interfered
+        if any(ref == "race" for _, ref, _, _ in group.new_conversations):
+            interfered += 1
+            conn.execute(
+                insert(Conversation).values(
+                    id=uuid.uuid4(),
+                    tenant_id=tenant.id,
+                    customer_id=rival.customer_id,
+                    channel="chat",
+                    external_ref="race",
+                    classification=1,
+                    started_at=datetime.now(UTC),
+                    last_message_at=datetime.now(UTC),
+                )
+            )
+        write(group, conn)
+
+    monkeypatch.setattr(grouped._Group, "write", other_process_first)
+    writer: GroupCommit[grouped.PendingMessage, grouped.StoredMessage] = GroupCommit(
+        grouped.Committer(session_factory, keyring, encryption=True), threaded=False
+    )
+    items = [
+        pending(keyring, tenant, "alice", "一", conversation_ref="a"),
+        pending(keyring, tenant, "bob", "二", conversation_ref="race"),
+        pending(keyring, tenant, "carol", "三", conversation_ref="c"),
+    ]
+
+    async def run() -> list[Any]:
+        results = await asyncio.gather(*(writer.submit(i) for i in items), return_exceptions=True)
+        await writer.aclose()
+        return list(results)
+
+    results = asyncio.run(run())
+    monkeypatch.undo()
+    assert interfered == 2  # the group, then bob's message alone
+    assert isinstance(results[0], grouped.StoredMessage)
+    assert isinstance(results[1], Conflict)
+    assert isinstance(results[2], grouped.StoredMessage)
+    assert writer.groups == 4  # the group, then each message alone
+    with session_factory() as session:
+        texts = set(session.scalars(select(Message.masked_text)))
+        assert texts == {"你好", "一", "三"}
+        assert not customer_exists(session, keyring, tenant, "bob")
+        assert session.scalar(select(func.count()).select_from(BlindIndex)) == 0
+
+
+def test_writers_hold_a_connection_and_replace_a_broken_one(db_engine: Engine, keyring: KeyRing) -> None:
+    factory = sessionmaker(bind=db_engine, expire_on_commit=False)
+    slug = f"held-{uuid.uuid4().hex[:8]}"
+    with factory() as session:
+        tenant = create_tenant(session, keyring, slug)
+        session.commit()
+    committer = grouped.Committer(factory, keyring, encryption=True, hold_connections=True)
+    writer: GroupCommit[grouped.PendingMessage, grouped.StoredMessage] = GroupCommit(
+        committer, threaded=True, on_close=committer.close
+    )
+
+    async def send(texts: list[str]) -> list[grouped.StoredMessage]:
+        items = [pending(keyring, tenant, "alice", t) for t in texts]
+        return list(await asyncio.gather(*(writer.submit(i) for i in items)))
+
+    async def run() -> None:
+        await send(["一", "二"])
+        await send(["三"])
+        assert len(committer._held) == 1  # one writer thread, one connection, kept between groups
+        committer._held[0].invalidate()  # the database dropped it
+        await send(["四"])
+        assert len(committer._held) == 1
+        await writer.aclose()
+
+    try:
+        asyncio.run(run())
+        assert committer._held == []
+        with factory() as session:
+            texts = session.scalars(select(Message.masked_text).where(Message.tenant_id == tenant.id))
+            assert sorted(texts) == sorted(["一", "二", "三", "四"])
+    finally:
+        with factory() as session:
+            for model in (BlindIndex, Message, Conversation, DataKey, Customer):
+                session.execute(delete(model).where(model.tenant_id == tenant.id))  # type: ignore[attr-defined]
+            session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+            session.commit()
+
+
+class FailingKeyRing(KeyRing):
+    """A key provider that is down for new data keys (an HSM that stopped answering)."""
+
+    def new_data_key_row(self, **kwargs: Any) -> Any:
+        raise KeyUnavailable("the key provider is not answering")
+
+
+def test_a_failing_key_provider_refuses_only_new_customers(
+    session: Session, keyring: KeyRing, tenant: Tenant
+) -> None:
+    [alice] = store(session, keyring, [pending(keyring, tenant, "alice")])
+    failing = FailingKeyRing(keyring.provider, cipher=keyring.cipher)
+    outcomes = grouped.store(
+        connection=session.connection(),
+        keyring=failing,
+        items=[pending(keyring, tenant, ref) for ref in ("bob", "alice", "bob")],
+    )
+    assert isinstance(outcomes[0], KeyUnavailable)
+    assert isinstance(outcomes[1], grouped.StoredMessage)
+    assert outcomes[1].customer_id == alice.customer_id
+    assert isinstance(outcomes[2], KeyUnavailable)
+    assert not customer_exists(session, keyring, tenant, "bob")
