@@ -43,13 +43,14 @@ from _results import RESULTS, machine_facts, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus" / "guard"
-SPLITS = ("train", "stress", "fresh", "heldout", "fresh2")
+SPLITS = ("train", "stress", "fresh", "heldout", "fresh2", "fresh3")
 SPLIT_NAMES = {
     "train": "train",
     "heldout": "held-out",
     "stress": "stress",
     "fresh": "fresh",
     "fresh2": "fresh2",
+    "fresh3": "fresh3",
 }
 DETECTION_TARGET = 0.95
 FP_TARGET = 0.01
@@ -273,7 +274,7 @@ def render(
         "",
     ]
     rows = []
-    for key in ("heldout", "fresh2", "train", "stress", "fresh", "all"):
+    for key in ("heldout", "fresh2", "fresh3", "train", "stress", "fresh", "all"):
         det = tallies[(key, "attack", "*")].rate()
         fp = tallies[(key, "benign", "*")].rate()
         split = SPLIT_NAMES.get(key, "all splits")
