@@ -1,8 +1,9 @@
 """The input guard and the output guard: run the scanners, pick one decision, explain it safely.
 
 InputGuard: rate limits first (every attempt counts), then size and well-formedness (an oversized
-or broken text is not scanned further), then every content scanner; the strongest finding decides,
-ties go to registry order.
+or broken text is not scanned further), then every content scanner (the learned classifier's vote
+may tip a near miss over); the strongest finding decides, ties go to registry order. When no rule
+fires, the classifier blocks on its own at or above its block threshold.
 OutputGuard: prompt leaks and forbidden content block; personal data that is not the current
 customer's is masked (or blocks, by configuration). Reasons name scanners, signals and counts only.
 """
