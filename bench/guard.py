@@ -3,14 +3,15 @@
 Run from the repository root with the project venv::
 
     .venv/bin/python bench/guard.py [--corpus-dir bench/corpus/guard] [--repeat N] [--write-results]
-                                    [--errors N] [--split train|stress|heldout|fresh]
+                                    [--errors N] [--split train|stress|fresh|heldout|fresh2|fresh3]
 
 Detection: an attack counts as detected when the input guard blocks it (any category); "right
 category" additionally needs the attack's own category. False positive: a benign message blocked.
 Both are reported per category and per split. Tuning splits: train (from the start), stress and
 fresh (each after its first look, recorded in bench/corpus/guard/README.md). Unseen splits: held-out
-(written before any scanner) and fresh2 (written before the round of changes that learned from
-fresh).
+(written before any scanner), fresh2 (written before the round of changes that learned from
+fresh) and fresh3 (written before the learned classifier). Natural-language attacks are also shown
+rules only, model alone and combined.
 
 Output guard: ``outputs.jsonl`` (tuned on) and ``outputs_fresh.jsonl`` (tuned after its first look,
 recorded in the corpus README) hold bot replies labeled leak/clean (another customer's data, prompt
@@ -51,13 +52,14 @@ from _results import RESULTS, machine_facts, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus" / "guard"
-SPLITS = ("train", "stress", "fresh", "heldout", "fresh2")
+SPLITS = ("train", "stress", "fresh", "heldout", "fresh2", "fresh3")
 SPLIT_NAMES = {
     "train": "train",
     "heldout": "held-out",
     "stress": "stress",
     "fresh": "fresh",
     "fresh2": "fresh2",
+    "fresh3": "fresh3",
 }
 DETECTION_TARGET = 0.95
 FP_TARGET = 0.01
@@ -133,10 +135,12 @@ def evaluate(
     messages: Sequence[Message],
     *,
     model: bool = True,
+    rules: bool = True,
 ) -> tuple[dict[tuple[str, str, str], Tally], list[tuple[Message, str]]]:
+    """``rules=False``: the model alone (size and well-formedness checks still run first)."""
     from guardline.guard import InputGuard
 
-    guard = InputGuard(model=None if model else False)
+    guard = InputGuard(model=None if model else False, scanners=None if rules else ())
     tallies: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
     errors: list[tuple[Message, str]] = []
     for m in messages:
@@ -172,6 +176,26 @@ def evaluate_outputs(outputs: Sequence[dict[str, Any]]) -> dict[tuple[str, str, 
             t.blocked += flagged
             t.right += flagged and d.category is not None and d.category.value == o["category"]
     return tallies
+
+
+def load_time(repeat: int = 5) -> dict[str, Any]:
+    """Seconds to read the shipped model (min over ``repeat``), its size and its validation record."""
+    from guardline.guard import classifier
+
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        model = classifier.load()
+        best = min(best, time.perf_counter() - t0)
+    return {
+        "seconds": best,
+        "terms": len(model.terms),
+        "bytes": classifier.DEFAULT_MODEL.stat().st_size,
+        "block": model.block_threshold,
+        "tip": model.tip_threshold,
+        "tip_weight": model.tip_weight,
+        "validation": model.meta.get("validation", {}),
+    }
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -329,8 +353,11 @@ def render(
 ) -> tuple[str, list[tuple[Message, str]]]:
     tallies, errors = evaluate(messages)
     rules_only, _ = evaluate(messages, model=False)
+    model_only, _ = evaluate(messages, rules=False)
     lat = latency(messages, outputs, repeat)
     bot = bot_latency()
+    loaded = load_time()
+    val = loaded["validation"]
     counts = Counter((m.split, m.label) for m in messages)
     per_split = ", ".join(
         f"{SPLIT_NAMES[s]} {counts[(s, 'attack')]} attacks / {counts[(s, 'benign')]} benign" for s in SPLITS
@@ -349,19 +376,25 @@ def render(
         "- Splits: **train**, **stress** and **fresh** are tuning data: the rules and the model learned"
         " from them (stress and fresh only after their first looks, recorded in"
         " bench/corpus/guard/README.md: stress 43.6% detection / 7.0% false positives with the first"
-        " rules, fresh 90.2% / 1.7% with the second). **Held-out** (written before the first scanner) and"
-        " **fresh2** (written before the round of changes that learned from fresh) were never tuned on;"
-        " their misses were never looked at while tuning. One person wrote all five, so even the unseen"
-        " splits are friendlier than real traffic.",
+        " rules, fresh 90.2% / 1.7% with the second). Train includes train_nl.txt, several hundred"
+        " natural-language attacks and benign messages written for the learned classifier."
+        " **Held-out** (written before the first scanner), **fresh2** (written before the round of"
+        " changes that learned from fresh) and **fresh3** (written by a second author before the learned"
+        " classifier; first look 35.7% / 0.0%) were never tuned on; their misses were not looked at while"
+        " tuning. They were measured after each of the classifier's two training rounds (both recorded"
+        " in the corpus README); the shipped model is the second, chosen on validation. Held-out and"
+        " fresh2 were written by the rules' author, fresh3 by the author of train_nl.txt: the"
+        " classifier learned that author's phrasing habits, so fresh3 flatters the model and held-out"
+        " / fresh2 flatter the rules. All are friendlier than real traffic.",
         "",
         "### Targets",
         "",
-        "The held-out and fresh2 rows are the ones that measure the guard; train, stress and fresh are"
-        " tuning data, and the all-splits row mixes both.",
+        "The held-out, fresh2 and fresh3 rows are the ones that measure the guard; train, stress and"
+        " fresh are tuning data, and the all-splits row mixes both.",
         "",
     ]
     rows = []
-    for key in ("heldout", "fresh2", "train", "stress", "fresh", "all"):
+    for key in ("heldout", "fresh2", "fresh3", "train", "stress", "fresh", "all"):
         det = tallies[(key, "attack", "*")].rate()
         fp = tallies[(key, "benign", "*")].rate()
         split = SPLIT_NAMES.get(key, "all splits")
@@ -402,13 +435,46 @@ def render(
         ]
     )
     lines += table(["Metric", "Target", "Measured (rules + model)", "Status", "Rules only"], rows)
+    oof_alone = val.get("oof_model_alone", {})
+    oof_both = val.get("oof_rules_plus_model", {})
     lines += [
         "",
-        "The model is the n-gram softmax regression of guard/classifier.py, trained by"
-        " bench/guard_train.py on the tuning splits only; it adds 0.4 to a scanner's score (never decides"
-        " alone) when it gives that scanner's category p ≥ 0.8 (settings fixed before it was first"
-        " measured). The tables below are for rules + model.",
+        "The model is guard/classifier.py: TF-IDF over character 1–4-grams and English words and word"
+        " pairs, multinomial logistic regression (scikit-learn, C chosen on validation), shipped as"
+        f" plain JSON ({loaded['terms']:,} terms, {loaded['bytes'] / 1e6:.1f} MB, loaded in"
+        f" {loaded['seconds'] * 1000:.0f} ms) and evaluated in pure Python. It blocks alone at attack"
+        f" probability ≥ {loaded['block']:.2f}, and a vote ≥ {loaded['tip']:.2f} for a scanner's category"
+        f" adds {loaded['tip_weight']:.1f} to that scanner's near-miss score. The thresholds were chosen"
+        " by bench/guard_train.py on out-of-fold predictions over the tuning splits (5 folds; never on"
+        " held-out, fresh2 or fresh3): model alone at most 0.5% of the tuning benign messages, rules +"
+        " model at most 0.75%. Out-of-fold on the tuning splits (validation):"
+        f" model alone {pct(oof_alone.get('detection'))} detection /"
+        f" {pct(oof_alone.get('false_positives'))} false positives, rules + model"
+        f" {pct(oof_both.get('detection'))} / {pct(oof_both.get('false_positives'))} (the rules were"
+        " tuned on those messages, so the second figure is optimistic). The tables below are for rules +"
+        " model unless they say otherwise.",
     ]
+    lines += ["", "### Natural-language attacks: rules only, model alone, rules + model", ""]
+    nl_cats = ["prompt_injection", "jailbreak", "system_prompt_extraction", "other_customer_data"]
+    rows = []
+    for split in ("heldout", "fresh2", "fresh3", "train", "stress", "fresh"):
+        for cat in [*nl_cats, "benign"]:
+            label = "benign" if cat == "benign" else "attack"
+            key = (split, label, "*" if cat == "benign" else cat)
+            n = tallies[key].n
+            if not n:
+                continue
+            rows.append(
+                [
+                    SPLIT_NAMES[split],
+                    cat if cat != "benign" else "benign (false positives)",
+                    str(n),
+                    f"{rules_only[key].blocked} ({pct(rules_only[key].rate())})",
+                    f"{model_only[key].blocked} ({pct(model_only[key].rate())})",
+                    f"{tallies[key].blocked} ({pct(tallies[key].rate())})",
+                ]
+            )
+    lines += table(["Split", "Category", "n", "Rules only", "Model alone", "Rules + model"], rows)
     lines += ["", "### Attacks by category", ""]
     cats = sorted({m.category for m in messages if m.label == "attack"})
     rows = []
@@ -472,7 +538,8 @@ def render(
         ),
         "",
         f"{lat['n']} messages, 1 warm-up + {repeat} timed passes. One in-memory rate-limit hit "
-        f"(three dimensions): {lat['rate_hit_us']:.1f} µs.",
+        f"(three dimensions): {lat['rate_hit_us']:.1f} µs. Loading the shipped model (once per process,"
+        f" on the first input guard): {loaded['seconds'] * 1000:.0f} ms.",
         "",
         "Worst cases: input guard on messages of 3,990 characters (just under the default limit) built to"
         " make the patterns work hardest (min over passes): "

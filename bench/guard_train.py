@@ -1,34 +1,275 @@
-"""Train the guard's n-gram model on the corpus' tuning splits and write it into the package.
+"""Train the guard's classifier on the corpus' tuning splits, choose its thresholds, ship it as JSON.
 
 Run from the repository root with the project venv::
 
     .venv/bin/python bench/guard_train.py            # write src/guardline/guard/data/classifier.json
     .venv/bin/python bench/guard_train.py --check    # rebuild in memory, compare with the shipped file
 
-Only the tuning splits (train; stress and fresh after their first looks) are read: held-out and
-fresh2 stay unseen, so bench/guard.py measures on them.
+Only the tuning splits (train; stress and fresh after their first looks) and the bot's intent
+training utterances (as benign messages) are read: held-out, fresh2 and fresh3 stay unseen, so
+bench/guard.py measures on them. Validation is carved from the tuning data: five folds by a digest
+of the message with digits removed (the copies a placeholder renders, and the two carriers of a
+wrapped line, fall in the same fold), so every tuning message gets an out-of-fold probability from
+a model that did not see it. On those:
+
+- the regularisation strength C is the one whose model alone blocks the most attacks within the
+  false-positive budget below (log-loss breaks ties);
+- ``block_threshold`` is the lowest probability at which the model alone blocks at most
+  ``MODEL_FP_BUDGET`` of the benign messages (half the guard's 1% budget: the rules have theirs);
+- ``tip_threshold`` and ``tip_weight`` are the pair (from a small grid) with which rules + model
+  (near misses tipped over) detect the most while staying within ``COMBINED_FP_BUDGET`` on the
+  benign messages. The rules were tuned on these messages, so this part is optimistic.
+
+The final model is then fitted on all tuning messages with the chosen C.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import math
+import re
 import sys
+import zlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from guardline.guard.classifier import DEFAULT_MODEL, samples_digest, train, training_samples
+from guardline.guard import InputGuard
+from guardline.guard.classifier import (
+    CLASSES,
+    DEFAULT_MODEL,
+    Model,
+    features,
+    fit,
+    samples_digest,
+    train,
+    training_samples,
+)
 
-CORPUS = Path(__file__).resolve().parent / "corpus" / "guard"
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "bench" / "corpus" / "guard"
 TUNING_SPLITS = ("train", "stress", "fresh")
+UNSEEN_SPLITS = ("heldout", "fresh2", "fresh3")
+# The bot's intent training utterances (not its held-out files): ordinary customer messages in chat
+# and hotline style, more benign variety than the guard corpus has. Benign tuning data here.
+BOT_UTTERANCES = tuple(
+    ROOT / "src" / "guardline" / "bot" / "data" / f"intents_{lang}.txt" for lang in ("zh", "en")
+)
+FOLDS = 5
+C_GRID = (32.0, 128.0, 512.0)
+TIP_GRID = (0.5, 0.6, 0.7, 0.8, 0.9)
+TIP_WEIGHTS = (0.4, 0.7)
+MODEL_FP_BUDGET = 0.005
+COMBINED_FP_BUDGET = 0.0075
+
+
+def _split(split: str) -> list[dict[str, str]]:
+    return [json.loads(line) for line in (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def tuning_records() -> list[dict[str, str]]:
+    """The corpus' tuning splits, then the bot's utterances as benign (none that an unseen split has)."""
+    records = [r for split in TUNING_SPLITS for r in _split(split)]
+    unseen = {r["text"] for split in UNSEEN_SPLITS for r in _split(split)}
+    seen = {r["text"] for r in records}
+    for path in BOT_UTTERANCES:
+        for i, raw in enumerate(path.read_text(encoding="utf-8").splitlines()):
+            text = raw.strip()
+            if not text or text.startswith(("#", "[")) or text in unseen or text in seen:
+                continue
+            seen.add(text)
+            lang = path.stem.rsplit("_", 1)[1]
+            records.append(
+                {
+                    "id": f"bot-{lang}-{i}",
+                    "text": text,
+                    "label": "benign",
+                    "category": "bot_intent",
+                    "lang": lang,
+                }
+            )
+    return records
+
+
+def fold_keys(records: Sequence[Mapping[str, str]]) -> list[int]:
+    """A fold per record; placeholder copies and the two carriers of a wrapped line share one."""
+    keys: list[int] = []
+    wrap_run = 0
+    for i, r in enumerate(records):
+        if r.get("obfuscation") == "wrap":
+            wrap_run += 1
+            if wrap_run % 2 == 0:  # the second carrier of the same line
+                keys.append(keys[i - 1])
+                continue
+        else:
+            wrap_run = 0
+        key = re.sub(r"\d+", "#", r["text"]) if r.get("obfuscation") != "wrap" else r["id"]
+        keys.append(zlib.crc32(key.encode("utf-8", "surrogatepass")) % FOLDS)
+    return keys
+
+
+@functools.cache
+def _features(text: str) -> tuple[str, ...]:
+    return tuple(features(text))
+
+
+def cached_features(text: str) -> list[str]:
+    return list(_features(text))
+
+
+def out_of_fold(samples: Sequence[tuple[str, str]], folds: Sequence[int], c: float) -> list[dict[str, float]]:
+    out: list[dict[str, float]] = [{} for _ in samples]
+    for k in range(FOLDS):
+        train_idx = [i for i, f in enumerate(folds) if f != k]
+        test_idx = [i for i, f in enumerate(folds) if f == k]
+        vectorizer, clf = fit([samples[i] for i in train_idx], c=c, min_df=2, analyzer=cached_features)
+        proba = clf.predict_proba(vectorizer.transform([samples[i][0] for i in test_idx]))
+        names = [str(n) for n in clf.classes_]
+        for row, i in zip(proba, test_idx, strict=True):
+            out[i] = {name: float(p) for name, p in zip(names, row, strict=True)}
+    return out
+
+
+def log_loss(samples: Sequence[tuple[str, str]], proba: Sequence[Mapping[str, float]]) -> float:
+    return -sum(math.log(max(p[label], 1e-12)) for (_, label), p in zip(samples, proba, strict=True)) / len(
+        samples
+    )
+
+
+def choose_block(samples: Sequence[tuple[str, str]], proba: Sequence[Mapping[str, float]]) -> float:
+    benign = sorted(
+        1.0 - p["benign"] for (_, label), p in zip(samples, proba, strict=True) if label == "benign"
+    )
+    allowed = int(MODEL_FP_BUDGET * len(benign))  # this many benign messages may score at or above
+    # The threshold sits just above the (allowed+1)-th highest benign score, on a 0.01 grid, at least 0.5.
+    above = benign[-(allowed + 1)] if len(benign) > allowed else 0.0
+    return min(0.99, max(0.5, math.floor(above * 100 + 1) / 100))
+
+
+def blocked_alone(
+    samples: Sequence[tuple[str, str]], proba: Sequence[Mapping[str, float]], threshold: float
+) -> tuple[int, int]:
+    """(attacks, benign messages) the model alone blocks at ``threshold``."""
+    attacks = benign = 0
+    for (_, label), p in zip(samples, proba, strict=True):
+        if 1.0 - p["benign"] >= threshold:
+            attacks += label != "benign"
+            benign += label == "benign"
+    return attacks, benign
+
+
+class _Fixed:
+    """A stand-in model that answers each message with its out-of-fold probabilities."""
+
+    def __init__(self, block: float, tip: float, weight: float) -> None:
+        self.block_threshold = block
+        self.tip_threshold = tip
+        self.tip_weight = weight
+
+    def proba_views(self, _views: Sequence[str]) -> Mapping[str, float]:
+        return self.current
+
+    current: Mapping[str, float] = {}
+
+
+def combined_rates(
+    records: Sequence[Mapping[str, str]],
+    proba_by_id: Mapping[str, Mapping[str, float]],
+    block: float,
+    tip: float,
+    weight: float,
+) -> tuple[float, float]:
+    """Rules + model on the natural-language tuning records, with each record's out-of-fold vote."""
+    stub = _Fixed(block, tip, weight)
+    guard = InputGuard(model=stub)  # type: ignore[arg-type]
+    attacks = detected = benign = false = 0
+    for r in records:
+        p = proba_by_id.get(r["id"])
+        if p is None:
+            continue
+        stub.current = p
+        blocked = not guard.scan(r["text"], lang=r["lang"]).allowed
+        if r["label"] == "benign":
+            benign += 1
+            false += blocked
+        else:
+            attacks += 1
+            detected += blocked
+    return detected / attacks, false / benign
+
+
+def build() -> tuple[Model, dict[str, object]]:
+    records = tuning_records()
+    nl = [r for r in records if r["label"] == "benign" or r["category"] in CLASSES]
+    samples = training_samples(nl)
+    folds = fold_keys(nl)
+    losses, caught, oof_by_c = {}, {}, {}
+    for c in C_GRID:
+        oof_by_c[c] = out_of_fold(samples, folds, c)
+        losses[c] = log_loss(samples, oof_by_c[c])
+        at = choose_block(samples, oof_by_c[c])
+        caught[c] = sum(
+            1
+            for (_, y), p in zip(samples, oof_by_c[c], strict=True)
+            if y != "benign" and 1 - p["benign"] >= at
+        )
+    # The objective is detection within the false-positive budget; log-loss breaks ties.
+    best_c = min(C_GRID, key=lambda c: (-caught[c], losses[c]))
+    oof = oof_by_c[best_c]
+    block = choose_block(samples, oof)
+    by_id = {r["id"]: p for r, p in zip(nl, oof, strict=True)}
+    # The tip (threshold, weight) that detects the most within the combined budget; ties: the safer.
+    tips = []
+    for weight in TIP_WEIGHTS:
+        for candidate in TIP_GRID:
+            det, fp = combined_rates(nl, by_id, block, candidate, weight)
+            if fp <= COMBINED_FP_BUDGET:
+                tips.append((-det, weight, -candidate))
+    _, weight, neg_tip = min(tips) if tips else (0.0, TIP_WEIGHTS[0], -TIP_GRID[-1])
+    tip = -neg_tip
+    det, fp = combined_rates(nl, by_id, block, tip, weight)
+    alone_det = sum(
+        1
+        for (_, label), p in zip(samples, oof, strict=True)
+        if label != "benign" and 1 - p["benign"] >= block
+    )
+    alone_fp = sum(
+        1
+        for (_, label), p in zip(samples, oof, strict=True)
+        if label == "benign" and 1 - p["benign"] >= block
+    )
+    n_attack = sum(1 for _, label in samples if label != "benign")
+    n_benign = len(samples) - n_attack
+    validation: dict[str, object] = {
+        "folds": FOLDS,
+        "log_loss_by_c": {str(c): round(v, 4) for c, v in losses.items()},
+        "attacks_blocked_alone_by_c": {str(c): n for c, n in caught.items()},
+        "c": best_c,
+        "block_threshold": block,
+        "tip_threshold": tip,
+        "tip_weight": weight,
+        "oof_model_alone": {
+            "detection": round(alone_det / n_attack, 4),
+            "false_positives": round(alone_fp / n_benign, 4),
+        },
+        "oof_rules_plus_model": {"detection": round(det, 4), "false_positives": round(fp, 4)},
+        "attacks": n_attack,
+        "benign": n_benign,
+    }
+    model = train(
+        samples,
+        c=best_c,
+        block_threshold=block,
+        tip_threshold=tip,
+        tip_weight=weight,
+        trained_on=samples_digest(samples),
+        meta={"c": best_c, "min_df": 2, "validation": validation},
+    )
+    return model, validation
 
 
 def main(argv: list[str]) -> int:
-    records = [
-        json.loads(line)
-        for split in TUNING_SPLITS
-        for line in (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
-    samples = training_samples(records)
-    model = train(samples, trained_on=samples_digest(samples))
+    model, validation = build()
     text = model.to_json()
     if "--check" in argv:
         if not DEFAULT_MODEL.exists() or DEFAULT_MODEL.read_text(encoding="utf-8") != text:
@@ -36,7 +277,8 @@ def main(argv: list[str]) -> int:
             return 1
         return 0
     DEFAULT_MODEL.write_text(text, encoding="utf-8")
-    print(f"{len(samples)} samples, {len(model.weights)} features -> {DEFAULT_MODEL}")
+    print(json.dumps(validation, indent=1))
+    print(f"{len(model.terms)} terms -> {DEFAULT_MODEL}")
     return 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the Guardline guard corpus: labeled attacks and benign customer messages.
 
-Reads ``src/<split>.txt`` for the splits train, heldout, stress and fresh (hand-written, one message
+Reads ``src/<split>.txt`` for the splits train, heldout, stress, fresh, fresh2 and fresh3 (hand-written, one message
 per line; see README.md for what each split may be used for), expands
 placeholders and obfuscation directives with a seeded RNG, adds generated oversized and malformed
 inputs (and benign long or repetitive ones), and writes ``<split>.jsonl``:
@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SPLITS = ("train", "heldout", "stress", "fresh", "fresh2")
+SPLITS = ("train", "heldout", "stress", "fresh", "fresh2", "fresh3")
 ATTACK_CATEGORIES = (
     "prompt_injection", "jailbreak", "system_prompt_extraction", "other_customer_data",
     "sql_injection", "xss", "command_injection", "oversized", "malformed",
@@ -67,6 +67,25 @@ ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7", "l": "1"}
 HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "i": "і", "y": "у", "s": "ѕ"}
 B64_WRAP_ZH = ["请把这段base64解码后照做：{b}", "解码并执行：{b}", "{b} （这是base64，解出来按里面说的做）"]
+# Carriers for "@wrap " lines (train_nl.txt): where an indirect instruction hides, around benign text too.
+CARRIERS_ZH = [
+    "订单备注：{x}",
+    "收货地址：上海市徐汇区漕溪北路{n}号，备注：{x}",
+    "帮我翻译成英文：“{x}”",
+    "我想发这条评价，帮我看看通不通顺：{x}",
+    "```\n{x}\n```\n帮我看看这段什么意思",
+    "我朋友转给我这段话：{x}",
+    "留言：{x}",
+]
+CARRIERS_EN = [
+    "Order note: {x}",
+    "Delivery instructions: {x}",
+    'Translate into Chinese: "{x}"',
+    "Here's the review I want to post, is it ok? {x}",
+    "```\n{x}\n```\ncan you check this?",
+    "Forwarded message:\n> {x}",
+    "Gift message: {x}",
+]
 B64_WRAP_EN = [
     "Decode this base64 and follow it: {b}",
     "base64: {b} -- decode and do what it says",
@@ -134,6 +153,14 @@ def parse(path: Path, split: str) -> list[dict[str, str]]:
         repeat = re.match(r"@(\d+) ", line)
         if repeat:
             times, line = int(repeat.group(1)), line[repeat.end() :]
+        if line.startswith("@wrap "):
+            # Two carriers per line, so that a carrier alone never tells the label.
+            body = line[len("@wrap ") :]
+            carriers = CARRIERS_ZH if CJK.search(body) else CARRIERS_EN
+            for carrier in rng.sample(carriers, 2):
+                text = carrier.format(x=render_placeholders(body, rng), n=rng.randint(1, 999))
+                out.append(record(text.replace("⏎", "\n"), label, category, split, obfuscation="wrap"))
+            continue
         directive = re.match(r"@(fw|zw|sp|leet|homo|b64) ", line)
         for _ in range(times):
             text = render_placeholders(line[directive.end() :] if directive else line, rng).replace("⏎", "\n")
@@ -554,6 +581,8 @@ def build() -> dict[str, list[dict[str, str]]]:
     seen: set[str] = set()
     for split in SPLITS:
         records = parse(HERE / "src" / f"{split}.txt", split)
+        if split == "train":  # natural-language messages added with the learned classifier
+            records += parse(HERE / "src" / "train_nl.txt", split)
         if split in ("train", "heldout"):
             records += generated(split)
         for i, rec in enumerate(records):

@@ -18,7 +18,9 @@ from guardline.guard.normalize import Views
 
 THRESHOLD = 1.0
 OBFUSCATION_BONUS = 0.3  # a signal reached only after undoing a disguise
-# The trained model's vote (guard/classifier.py): it tips a near miss over, never decides alone.
+# The learned model's vote (guard/classifier.py) tips a near miss over when its probability for the
+# scanner's category reaches the model's tip threshold (this default without one); blocking on the
+# model alone is the input guard's decision, at the model's block threshold.
 MODEL_MIN_PROBA = 0.8
 MODEL_WEIGHT = 0.4
 
@@ -56,8 +58,8 @@ def verdict(category: Category, score: float, names: tuple[str, ...]) -> Finding
 class InputContext:
     """What an input scanner may know besides the text; nothing here is ever logged.
 
-    The trained model's vote is computed on first use: most messages meet no near miss and never
-    need it.
+    The model's probabilities are computed once, on first use (a near miss, or the guard's own
+    check when no rule fired).
     """
 
     def __init__(
@@ -66,19 +68,28 @@ class InputContext:
         lang: str | None = None,
         text: str = "",
         model: Callable[[str], Mapping[str, float]] | None = None,
+        tip_threshold: float = MODEL_MIN_PROBA,
+        tip_weight: float = MODEL_WEIGHT,
     ) -> None:
         self.lang = lang
         self._text = text
         self._model = model
         self._proba: Mapping[str, float] | None = None
+        self.tip_threshold = tip_threshold
+        self.tip_weight = tip_weight
+
+    def proba(self) -> Mapping[str, float] | None:
+        """The model's class probabilities for the message (None without a model)."""
+        if self._model is None:
+            return None
+        if self._proba is None:
+            self._proba = self._model(self._text)
+        return self._proba
 
     def model_vote(self, category: Category) -> float:
         """The model's probability for ``category`` (0 without a model)."""
-        if self._model is None:
-            return 0.0
-        if self._proba is None:
-            self._proba = self._model(self._text)
-        return self._proba.get(category.value, 0.0)
+        proba = self.proba()
+        return 0.0 if proba is None else proba.get(category.value, 0.0)
 
 
 class InputScanner(Protocol):
@@ -124,8 +135,8 @@ class SignalScanner:
         if 0 < score < THRESHOLD and views.obfuscated:
             score += OBFUSCATION_BONUS
             names = (*names, "disguised")
-        if 0 < score < THRESHOLD and ctx.model_vote(self.category) >= MODEL_MIN_PROBA:
-            score += MODEL_WEIGHT
+        if 0 < score < THRESHOLD and ctx.model_vote(self.category) >= ctx.tip_threshold:
+            score += ctx.tip_weight
             names = (*names, "model")
         return verdict(self.category, score, names)
 
