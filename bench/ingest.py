@@ -364,7 +364,7 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace, argv
         f"- Packages: {versions}",
         f"- Server: `guardline serve --workers {args.workers}` (uvicorn, httptools, uvloop); messages from "
         f"bench/corpus/pii, {CUSTOMERS} customers, 3 conversations each; every message analyzed, masked, "
-        "classified, sealed, indexed and committed",
+        "classified, sealed, indexed, audited (hash-chained event in the same transaction) and committed",
         f"- Load: {args.concurrency} connections for {args.duration:.0f} s (single), 4 connections "
         f"of {BATCH}-message batches, open loop at {args.rate:.0f} msg/s; "
         f"{args.rounds} rounds encryption on/off",
