@@ -143,3 +143,18 @@ def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> str:
         capture_output=True,
     )
     return label
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh data directory for CLI tests: GUARDLINE_DATA_DIR points at it, no database URL or master
+    key from the environment, settings re-read."""
+    from guardline.config import get_settings
+
+    directory = tmp_path / "data"
+    monkeypatch.setenv("GUARDLINE_DATA_DIR", str(directory))
+    for name in ("GUARDLINE_DATABASE_URL", "GUARDLINE_MASTER_KEY", "GUARDLINE_KEYSTORE_PASSPHRASE"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield directory
+    get_settings.cache_clear()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,10 @@ from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
 from guardline.cli.main import app
-from guardline.config import get_settings
 from guardline.conversations.models import Customer, DataKey
 from guardline.kit.db import make_engine
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    directory = tmp_path / "data"
-    monkeypatch.setenv("GUARDLINE_DATA_DIR", str(directory))
-    for name in ("GUARDLINE_DATABASE_URL", "GUARDLINE_MASTER_KEY", "GUARDLINE_KEYSTORE_PASSPHRASE"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield directory
-    get_settings.cache_clear()
 
 
 def run(*args: str) -> str:

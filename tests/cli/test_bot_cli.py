@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from typer.testing import CliRunner
 
 from guardline.bot.models import CustomerTokenKey
 from guardline.cli.main import app
-from guardline.config import get_settings
 from guardline.kit.db import make_engine
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    directory = tmp_path / "data"
-    monkeypatch.setenv("GUARDLINE_DATA_DIR", str(directory))
-    for name in ("GUARDLINE_DATABASE_URL", "GUARDLINE_MASTER_KEY", "GUARDLINE_KEYSTORE_PASSPHRASE"):
-        monkeypatch.delenv(name, raising=False)
-    get_settings.cache_clear()
-    yield directory
-    get_settings.cache_clear()
 
 
 def run(*args: str, env: dict[str, str] | None = None, code: int = 0) -> str:

@@ -16,9 +16,7 @@ from guardline.api.app import create_app
 from guardline.cli.main import app
 from guardline.config import get_settings
 from guardline.errors import GuardlineError
-from tests.cli.test_admin_cli import data_dir, run
-
-__all__ = ["data_dir"]  # the fixture, shared with the admin CLI tests
+from tests.cli.test_admin_cli import run
 
 runner = CliRunner()
 
