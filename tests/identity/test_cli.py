@@ -106,3 +106,40 @@ def test_commands_are_audited(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -
         "oauth.signing_key_rotate",
     ]
     assert {(r[1], r[2]) for r in rows} == {("system", "cli")}
+
+
+def test_kek_retirement_waits_for_identity_secrets(data_dir: Path) -> None:
+    """TOTP secrets and token-signing keys are wrapped by the KEK too: retiring the version they are on
+    is refused until `keys rewrap` has moved them, and afterwards MFA logins and tokens still work."""
+    run("init", "--demo")  # demo staff have TOTP enrolled on KEK version 1
+    staff = {s["username"]: s for s in json.loads((data_dir / "demo-staff.json").read_text())}
+    client = TestClient(create_app(get_settings()))
+    admin = staff["demo-admin"]
+    login = {"tenant": "demo", "username": "demo-admin", "password": admin["password"]}
+    token = client.post(
+        "/v1/auth/login", json={**login, "otp": pyotp.TOTP(admin["totp_secret"]).now()}
+    ).json()["token"]
+    made = client.post(
+        "/v1/oauth/clients",
+        json={"name": "crm", "scopes": ["ingest"]},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": made["client_id"],
+        "client_secret": made["client_secret"],
+    }
+    assert client.post("/oauth/token", data=form).status_code == 200  # a signing key on version 1 now
+    run("keys", "rotate")
+    result = runner.invoke(app, ["keys", "retire", "1"], env={"COLUMNS": "240"})
+    assert isinstance(result.exception, GuardlineError)
+    assert "TOTP secrets" in result.exception.message
+    out = run("keys", "rewrap")
+    assert "3 TOTP secrets, 1 signing keys" in out
+    run("keys", "retire", "1")
+    fresh = TestClient(create_app(get_settings()))
+    r = fresh.post("/v1/auth/login", json={**login, "otp": pyotp.TOTP(admin["totp_secret"]).now()})
+    assert r.status_code in (200, 401), r.text  # 401 only if the same 30 s code was used a moment ago
+    if r.status_code == 401:
+        assert r.json()["detail"] == "invalid or already used one-time code"
+    assert fresh.post("/oauth/token", data=form).status_code == 200

@@ -25,6 +25,7 @@ from guardline.crypto import Cipher, build_key_provider
 from guardline.errors import BadInput
 from guardline.identity import apikeys
 from guardline.identity.models import ApiKey
+from guardline.identity.rewrap import rewrap_secrets, wrapped_by
 from guardline.kit import migrate
 from guardline.kit.db import make_engine
 from guardline.pii import PiiPolicy
@@ -312,6 +313,9 @@ def keys_rewrap(batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 5
         task = progress.add_task("rewrap", total=total)
         for done in keyring.rewrap_batches(session_factory=factory, batch_size=batch_size):
             progress.advance(task, done)
+    # TOTP secrets, token-signing keys and shops' token secrets are wrapped by the KEK too.
+    with factory.begin() as session:
+        moved = rewrap_secrets(session=session, provider=keyring.provider)
     with factory() as session:
         stale = keyring.stale_counts(session=session)
     cli_audit(
@@ -319,9 +323,14 @@ def keys_rewrap(batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 5
         details={
             "version": keyring.provider.current_version(),
             "left": stale["data_keys"] + stale["tenant_keys"],
+            **moved,
         },
     )
-    console.print(f"done; keys left on old versions: {stale['data_keys'] + stale['tenant_keys']}")
+    console.print(
+        f"done; keys left on old versions: {stale['data_keys'] + stale['tenant_keys']}; also moved "
+        f"{moved['totp_secrets']} TOTP secrets, {moved['signing_keys']} signing keys, "
+        f"{moved['token_keys']} shop token secrets"
+    )
 
 
 @keys_app.command("retire")
@@ -338,10 +347,12 @@ def keys_retire(version: int) -> None:
         tenants_in_use = session.scalar(
             select(func.count()).select_from(Tenant).where(Tenant.index_key_kek_version == version)
         )
-    if in_use or tenants_in_use:
+        secrets_in_use = wrapped_by(session=session, version=version)
+    if in_use or tenants_in_use or any(secrets_in_use.values()):
         raise BadInput(
-            f"KEK version {version} still wraps {in_use} data keys and {tenants_in_use} tenant keys; "
-            "run `guardline keys rewrap` first"
+            f"KEK version {version} still wraps {in_use} data keys, {tenants_in_use} tenant keys, "
+            f"{secrets_in_use['totp_secrets']} TOTP secrets, {secrets_in_use['signing_keys']} signing keys "
+            f"and {secrets_in_use['token_keys']} shop token secrets; run `guardline keys rewrap` first"
         )
     keyring.provider.destroy_version(version)
     cli_audit("keys.retire", object_type="kek", object_id=version, details={"version": version})

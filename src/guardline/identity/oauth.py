@@ -168,6 +168,16 @@ def _new_signing_key(session: Session, provider: KeyProvider, clock: Clock) -> S
     return row
 
 
+def rewrap_signing_key(*, session: Session, provider: KeyProvider, key: SigningKey) -> None:
+    """Move a signing key's private half onto the current KEK version (its kid and public half stay)."""
+    seed = provider.unwrap(
+        WrappedKey(key.provider, key.kek_version, key.private_wrapped), _key_context(key.kid)
+    )
+    wrapped = provider.wrap(seed, _key_context(key.kid))
+    key.private_wrapped, key.provider, key.kek_version = wrapped.blob, wrapped.provider, wrapped.kek_version
+    session.flush()
+
+
 def current_signing_key(
     *, session: Session, provider: KeyProvider, clock: Clock = SYSTEM_CLOCK
 ) -> SigningKey:
