@@ -111,8 +111,9 @@ _jieba_lock = threading.Lock()
 def _tokenizer() -> jieba.Tokenizer:
     import jieba  # ~0.5 s to load its dictionary: only when the bot is first used
 
-    # jieba logs "Building prefix dict..." at DEBUG to stderr on every process start.
+    # jieba logs "Building prefix dict..." and bm25s "Building index..." at DEBUG on every start.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     # A private tokenizer: the domain words added here must not change how other code using
     # jieba's global instance segments text.
     tokenizer = jieba.Tokenizer()
