@@ -334,9 +334,11 @@ def test_caller_number_of_a_call(
 
     key = create_api_key(session, shop, ["ingest"])
     session.commit()
-    call = staff_client.post(
+    r = staff_client.post(
         "/v1/calls", json={**call_metadata(), "customer_ref": "cust-1"}, headers=bearer(key)
-    ).json()
+    )
+    assert r.status_code == 201, r.text
+    call = r.json()
     assert call["caller_masked"] != "13912345678"
     rid = _request(
         staff_client,

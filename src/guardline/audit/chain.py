@@ -37,6 +37,9 @@ _ACTION = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
 _ID = re.compile(r"[A-Za-z0-9._:/+=#-]{1,128}")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _DIGIT_RUN = re.compile(r"\d{7,}")
+# Guardline's own random credential ids (API key prefixes, OAuth client ids, signing-key ids) are hex:
+# a run of digits in one is chance, not a phone number, and must not make its event unrecordable.
+_CREDENTIAL_ID = re.compile(r"key:[0-9a-f]{12}|glc_[0-9a-f]{24}|kid:[0-9a-f]{16}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 MAX_DETAILS_BYTES = 2048
 MAX_DETAILS_ITEMS = 32
@@ -169,7 +172,7 @@ def _identifier(name: str, value: str | None, *, required: bool = False, limit: 
             f"{name} must be an identifier of 1 to {limit} characters from A-Z a-z 0-9 . _ : / + = # - "
             "(an id, never a name, phone or e-mail)"
         )
-    if _DIGIT_RUN.search(value) and not _UUID.fullmatch(value):
+    if _DIGIT_RUN.search(value) and not _UUID.fullmatch(value) and not _CREDENTIAL_ID.fullmatch(value):
         _refuse_pii(name, value)
     return value
 

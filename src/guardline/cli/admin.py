@@ -233,7 +233,7 @@ def apikey_create(
             session=session,
             tenant_id=t.id,
             object_type="api_key",
-            object_id=row.prefix,
+            object_id=f"key:{row.prefix}",
             details={"scopes": row.scopes},
         )
         console.print(f"API key {row.prefix} ({', '.join(row.scopes)}); store it now, it is not shown again:")
@@ -264,7 +264,11 @@ def apikey_revoke(prefix: str) -> None:
     with factory_for(get_settings()).begin() as session:
         row = apikeys.revoke(session=session, prefix=prefix)
         cli_audit(
-            "apikey.revoke", session=session, tenant_id=row.tenant_id, object_type="api_key", object_id=prefix
+            "apikey.revoke",
+            session=session,
+            tenant_id=row.tenant_id,
+            object_type="api_key",
+            object_id=f"key:{prefix}",
         )
     console.print(f"revoked {prefix}")
 

@@ -160,7 +160,9 @@ def oauth_rotate_signing_key() -> None:
     settings = get_settings()
     with factory_for(settings).begin() as session:
         key = oauth.rotate_signing_key(session=session, provider=keyring_for(settings).provider)
-        cli_audit("oauth.signing_key_rotate", session=session, object_type="signing_key", object_id=key.kid)
+        cli_audit(
+            "oauth.signing_key_rotate", session=session, object_type="signing_key", object_id=f"kid:{key.kid}"
+        )
     console.print(f"signing key {key.kid} is current")
 
 

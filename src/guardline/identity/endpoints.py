@@ -144,7 +144,10 @@ def login(body: LoginRequest, request: Request, response: Response) -> LoginResp
 def _account(tenant_id: uuid.UUID | None, username: str) -> str:
     """A stable, non-reversible handle of the attempted username, so attempts on one account (known or
     not) can be counted without the name in the log."""
-    return hashlib.sha256(f"{tenant_id}:{username.strip().lower()}".encode()).hexdigest()[:16]
+    # Letters only: a hex digest can hold a run of digits that reads as a phone number, and the audit
+    # log refuses free text that looks personal.
+    digest = hashlib.sha256(f"{tenant_id}:{username.strip().lower()}".encode()).digest()
+    return "".join(chr(ord("a") + b % 26) for b in digest[:16])
 
 
 def _login_event(
@@ -425,7 +428,10 @@ def create_api_key(body: ApiKeyCreate, work: ManageCredentials) -> ApiKeyCreated
         run,
         audit=lambda k: [
             work.event(
-                "apikey.create", object_type="api_key", object_id=k.prefix, details={"scopes": k.scopes}
+                "apikey.create",
+                object_type="api_key",
+                object_id=f"key:{k.prefix}",
+                details={"scopes": k.scopes},
             )
         ],
     )
@@ -455,7 +461,7 @@ def revoke_api_key(prefix: str, work: ManageCredentials, request: Request) -> Ap
         return _key_read(apikeys.revoke(session=s, prefix=prefix, clock=work.clock))
 
     revoked = work.tx(
-        run, audit=lambda k: [work.event("apikey.revoke", object_type="api_key", object_id=k.prefix)]
+        run, audit=lambda k: [work.event("apikey.revoke", object_type="api_key", object_id=f"key:{k.prefix}")]
     )
     # This process forgets verified keys at once; others within GUARDLINE_APIKEY_CACHE_SECONDS.
     request.app.state.callers.clear()
