@@ -215,3 +215,12 @@ def test_listeners_hear_durable_events(staff_client: TestClient, session: Sessio
     )
     assert heard[-1].event.action == "auth.credential"
     assert dict(heard[-1].event.details)["route"] == "/v1/messages"
+
+
+def test_a_callers_request_id_is_kept_unless_it_looks_personal(staff_client: TestClient) -> None:
+    assert staff_client.get("/healthz", headers={"X-Request-ID": "trace-abc-123"}).headers[
+        "x-request-id"
+    ] == ("trace-abc-123")
+    replaced = staff_client.get("/healthz", headers={"X-Request-ID": "13812345678"}).headers["x-request-id"]
+    assert replaced != "13812345678"
+    assert len(replaced) == 32

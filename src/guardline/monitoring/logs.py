@@ -33,6 +33,10 @@ ECS_VERSION = "8.11.0"
 LogFormat = Literal["ecs", "text"]
 _REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("guardline_request_id", default=None)
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# A caller's id with a long run of digits could be a phone or card number: it is replaced, not logged
+# or audited (unless it is a plain 32-hex-digit UUID, which tracing systems send).
+_DIGITS = re.compile(r"\d{7,}")
+_HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 # Attributes every LogRecord has; anything else with a dot is an ECS field passed in ``extra``.
 _ECS_ROOTS = frozenset(
     {"event", "source", "client", "user", "http", "url", "trace", "error", "alert", "rule", "service"}
@@ -55,7 +59,8 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _VALID_ID.fullmatch(given) else uuid.uuid4().hex
+        acceptable = _VALID_ID.fullmatch(given) and (not _DIGITS.search(given) or _HEX32.fullmatch(given))
+        request_id = given if acceptable else uuid.uuid4().hex
         token = _REQUEST_ID.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id  # for the audit log (api/deps.py)
 
