@@ -130,13 +130,11 @@ class CallerCache:
 def _credential(request: Request) -> tuple[str, bool]:
     """The presented credential and whether it came from the console cookie."""
     header = request.headers.get("authorization", "")
-    if header:
-        if header[:7].lower() != "bearer ":
-            raise Unauthorized("Authorization must be 'Bearer <API key, access token or session token>'")
-        return header[7:].strip(), False
-    api_key = request.headers.get("x-api-key", "")
-    if api_key:
-        return api_key, False
+    if header and header[:7].lower() != "bearer ":
+        raise Unauthorized("Authorization must be 'Bearer <API key, access token or session token>'")
+    presented = _raw_credential(request)
+    if presented:
+        return presented, False
     cookie = request.cookies.get(sessions.COOKIE_NAME, "")
     if cookie:
         return cookie, True
@@ -425,6 +423,7 @@ def refusal_event(request: Request, exc: GuardlineError) -> Event:
 
 
 def _raw_credential(request: Request) -> str:
+    """What the Authorization (Bearer) or X-API-Key header carries; "" for neither."""
     header = request.headers.get("authorization", "")
     return header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key", "")
 

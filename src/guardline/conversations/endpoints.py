@@ -43,7 +43,8 @@ Erase = Annotated[Work, Depends(require(Permission.CUSTOMER_ERASE))]
 Training = Annotated[Work, Depends(require(Permission.TRAINING_READ))]
 
 
-def message_read(m: Message) -> MessageRead:
+def message_read(m: Message | grouped.StoredMessage) -> MessageRead:
+    """A stored message row, or a message just stored by a group commit (which has no call timings)."""
     return MessageRead(
         id=m.id,
         conversation_id=m.conversation_id,
@@ -54,8 +55,8 @@ def message_read(m: Message) -> MessageRead:
         entities=[EntityRead.model_validate(e) for e in m.entities],
         classification=Level(m.classification).label,
         retain_until=m.retain_until,
-        start_ms=m.start_ms,
-        end_ms=m.end_ms,
+        start_ms=getattr(m, "start_ms", None),
+        end_ms=getattr(m, "end_ms", None),
     )
 
 
@@ -94,24 +95,10 @@ def ingested(work: Work, messages: list[MessageRead]) -> list[Event]:
             object_type="message",
             object_id=m.id,
             customer_id=m.customer_id,
-            details={"level": m.classification, "entities": sorted({e.type for e in m.entities})},
+            details=grouped.ingest_details(m.classification, (e.type for e in m.entities)),
         )
         for m in messages
     ]
-
-
-def stored_read(m: grouped.StoredMessage) -> MessageRead:
-    return MessageRead(
-        id=m.id,
-        conversation_id=m.conversation_id,
-        customer_id=m.customer_id,
-        role=m.role,
-        sent_at=m.sent_at,
-        masked_text=m.masked_text,
-        entities=[EntityRead.model_validate(e) for e in m.entities],
-        classification=m.classification.label,
-        retain_until=m.retain_until,
-    )
 
 
 _ingest = require(Permission.INGEST)
@@ -149,7 +136,7 @@ async def post_message(request: Request) -> Response:
         keyring=work.keyring, tenant=work.tenant, payload=body, audit=work.event("message.ingest")
     )
     stored = await request.app.state.messages.submit(pending)
-    return Response(stored_read(stored).model_dump_json(), status_code=201, media_type="application/json")
+    return Response(message_read(stored).model_dump_json(), status_code=201, media_type="application/json")
 
 
 # The route authenticates inside (see above) rather than through a declared dependency; it still

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -230,6 +230,11 @@ class StoredMessage:
     entities: list[dict[str, Any]]
     classification: Level
     retain_until: datetime
+
+
+def ingest_details(level: str, entity_types: Iterable[object]) -> dict[str, object]:
+    """The details of a ``message.ingest`` audit event: the level and the types found, never values."""
+    return {"level": level, "entities": sorted({str(t) for t in entity_types})}
 
 
 def prepare(
@@ -617,10 +622,7 @@ class Committer:
                 object_type="message",
                 object_id=str(out.id),
                 customer_id=out.customer_id,
-                details={
-                    "level": out.classification.label,
-                    "entities": sorted({str(e["type"]) for e in out.entities}),
-                },
+                details=ingest_details(out.classification.label, (e["type"] for e in out.entities)),
             )
             for item, out in zip(items, outcomes, strict=True)
             if item.audit is not None and isinstance(out, StoredMessage)

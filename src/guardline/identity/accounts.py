@@ -145,7 +145,7 @@ def _lock_delay(failures: int, settings: Settings) -> int:
     return int(min(settings.lockout_max_seconds, settings.lockout_base_seconds * 2 ** min(over, 30)))
 
 
-def _find(session: Session, tenant_id: uuid.UUID | None, username: str) -> StaffUser | None:
+def find_user(session: Session, tenant_id: uuid.UUID | None, username: str) -> StaffUser | None:
     where = StaffUser.tenant_id.is_(None) if tenant_id is None else StaffUser.tenant_id == tenant_id
     return session.scalars(
         select(StaffUser).where(where, StaffUser.username == username.strip().lower())
@@ -187,7 +187,7 @@ def login(
     clock: Clock = SYSTEM_CLOCK,
 ) -> LoginOutcome:
     now = clock.now()
-    user = _find(session, tenant_id, username)
+    user = find_user(session, tenant_id, username)
     if user is not None and user.locked_until is not None and user.locked_until > now:
         wait = int((user.locked_until - now).total_seconds()) + 1
         return LoginOutcome(

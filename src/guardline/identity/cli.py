@@ -33,10 +33,9 @@ def _tenant_id(session: Session, slug: str | None) -> uuid.UUID | None:
 
 
 def _find(session: Session, slug: str | None, username: str) -> StaffUser:
-    tenant_id = _tenant_id(session, slug)
-    for user in accounts.list_users(session=session, tenant_id=tenant_id):
-        if user.username == username.strip().lower():
-            return user
+    user = accounts.find_user(session, _tenant_id(session, slug), username)
+    if user is not None:
+        return user
     raise BadInput(f"no account '{username}' {'in ' + slug if slug else 'among platform operators'}")
 
 
