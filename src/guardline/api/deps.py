@@ -242,6 +242,13 @@ class Work:
         if self.recorder is not None and events:
             self.recorder.record(*events)
 
+    async def arecord(self, *events: Event) -> None:
+        """``record`` from an async endpoint: on the loop with SQLite, in the pool with PostgreSQL."""
+        if inline(self.factory):
+            self.record(*events)
+        else:
+            await run_in_threadpool(self.record, *events)
+
     @property
     def principal(self) -> Principal:
         return self.caller.principal

@@ -16,9 +16,8 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from guardline.access.roles import Permission
-from guardline.api.deps import Work, inline, require
-from guardline.audit.chain import Event
-from guardline.audit.recorder import Recorded, Recorder
+from guardline.api.deps import Work, require
+from guardline.audit.recorder import Recorder
 from guardline.bot import chat, handoffs, identity
 from guardline.bot.models import CustomerTokenKey, Handoff
 from guardline.bot.schemas import (
@@ -59,13 +58,6 @@ def get_runtime(app: FastAPI) -> chat.Runtime:
     return runtime
 
 
-async def _record(work: Work, recorder: Recorder, *events: Event) -> None:
-    if inline(work.factory):
-        recorder.record(*events)
-    else:
-        await run_in_threadpool(recorder.record, *events)
-
-
 def _reply_read(reply: BotReply) -> BotReplyRead:
     return BotReplyRead(
         text=reply.text,
@@ -89,12 +81,8 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
             lambda ctx: chat.identify(ctx, customer_token=body.customer_token, call_session=body.call_session)
         )
     except Unauthorized as exc:
-        await _record(
-            work,
-            recorder,
-            chat.event(
-                work.principal,
-                tenant.id,
+        await work.arecord(
+            work.event(
                 "bot.customer_auth",
                 result="failure",
                 details={
@@ -115,7 +103,7 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
         runtime, tenant_slug=tenant.slug, verified=verified, principal=work.principal, incoming=incoming
     )
     if not decision.allowed:
-        await _record(work, recorder, chat.guard_event(work.principal, tenant.id, decision, stage="input"))
+        await work.arecord(chat.guard_event(work.principal, tenant.id, decision, stage="input"))
         limited = chat.rate_limited(decision)
         if limited is not None:
             raise limited
@@ -157,9 +145,7 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
     )
     recorder.committed(recorded)
     if out.action is not Action.ALLOW:
-        await _record(
-            work,
-            recorder,
+        await work.arecord(
             chat.guard_event(
                 work.principal,
                 tenant.id,
@@ -191,32 +177,22 @@ async def start_call_verification(
 ) -> CallVerificationRead:
     settings = work.settings
     runtime = get_runtime(request.app)
-    recorder: Recorder = request.app.state.recorder
 
-    def operation(ctx: service.Context) -> tuple[identity.StartedVerification, list[Recorded]]:
-        started = identity.start_verification(
+    def operation(ctx: service.Context) -> identity.StartedVerification:
+        return identity.start_verification(
             ctx,
             caller_number=body.caller_number,
             customer_ref=body.customer_ref,
             sender=runtime.sms,
             minutes=settings.bot_code_minutes,
         )
-        recorded = recorder.within(
-            ctx.session,
-            [
-                chat.event(
-                    work.principal,
-                    ctx.tenant.id,
-                    "bot.call_verify_start",
-                    object_type="call_verification",
-                    object_id=str(started.id),
-                )
-            ],
-        )
-        return started, recorded
 
-    started, recorded = await work.run(operation)
-    recorder.committed(recorded)
+    started = await work.run(
+        operation,
+        audit=lambda v: [
+            work.event("bot.call_verify_start", object_type="call_verification", object_id=v.id)
+        ],
+    )
     return CallVerificationRead(
         verification_id=started.id,
         expires_at=started.expires_at,
@@ -225,9 +201,8 @@ async def start_call_verification(
 
 
 @router.post("/bot/call-verifications/verify", summary="Check a caller's code; a call-session credential")
-async def verify_call(body: CallVerificationCheck, work: BotWork, request: Request) -> CallSessionRead:
+async def verify_call(body: CallVerificationCheck, work: BotWork) -> CallSessionRead:
     settings = work.settings
-    recorder: Recorder = request.app.state.recorder
     outcome = await work.run(
         lambda ctx: identity.verify_code(
             ctx,
@@ -237,16 +212,12 @@ async def verify_call(body: CallVerificationCheck, work: BotWork, request: Reque
             session_minutes=settings.bot_call_session_minutes,
         )
     )
-    await _record(
-        work,
-        recorder,
-        chat.event(
-            work.principal,
-            work.tenant.id,
+    await work.arecord(
+        work.event(
             "bot.call_verify",
             result="success" if outcome.issued else "failure",
             object_type="call_verification",
-            object_id=str(body.verification_id),
+            object_id=body.verification_id,
             customer_id=outcome.customer_id,
             details={"reason": outcome.reason},
         ),
@@ -276,10 +247,8 @@ def _key_read(row: CustomerTokenKey) -> TokenKeyRead:
 
 
 @router.post("/bot/token-keys", status_code=201, summary="Register a key the shop signs customer tokens with")
-async def create_token_key(body: TokenKeyCreate, work: KeyAdmin, request: Request) -> TokenKeyRead:
-    recorder: Recorder = request.app.state.recorder
-
-    def operation(ctx: service.Context) -> tuple[TokenKeyRead, list[Recorded]]:
+async def create_token_key(body: TokenKeyCreate, work: KeyAdmin) -> TokenKeyRead:
+    def operation(ctx: service.Context) -> TokenKeyRead:
         row = identity.register_key(
             session=ctx.session,
             provider=ctx.keyring.provider,
@@ -292,24 +261,19 @@ async def create_token_key(body: TokenKeyCreate, work: KeyAdmin, request: Reques
             issuer=body.issuer,
             clock=ctx.clock,
         )
-        recorded = recorder.within(
-            ctx.session,
-            [
-                chat.event(
-                    work.principal,
-                    ctx.tenant.id,
-                    "bot.token_key_create",
-                    object_type="token_key",
-                    object_id=str(row.id),
-                    details={"algorithm": row.algorithm},
-                )
-            ],
-        )
-        return _key_read(row), recorded
+        return _key_read(row)
 
-    read, recorded = await work.run(operation)
-    recorder.committed(recorded)
-    return read
+    return await work.run(
+        operation,
+        audit=lambda k: [
+            work.event(
+                "bot.token_key_create",
+                object_type="token_key",
+                object_id=k.id,
+                details={"algorithm": k.algorithm},
+            )
+        ],
+    )
 
 
 @router.get("/bot/token-keys", summary="The shop's customer-token keys (no secrets)")
@@ -320,28 +284,13 @@ async def list_token_keys(work: KeyAdmin) -> list[TokenKeyRead]:
 
 
 @router.delete("/bot/token-keys/{key_id}", summary="Revoke a customer-token key")
-async def revoke_token_key(key_id: uuid.UUID, work: KeyAdmin, request: Request) -> TokenKeyRead:
-    recorder: Recorder = request.app.state.recorder
-
-    def operation(ctx: service.Context) -> tuple[TokenKeyRead, list[Recorded]]:
-        row = identity.revoke_key(session=ctx.session, tenant=ctx.tenant, key_id=key_id, clock=ctx.clock)
-        recorded = recorder.within(
-            ctx.session,
-            [
-                chat.event(
-                    work.principal,
-                    ctx.tenant.id,
-                    "bot.token_key_revoke",
-                    object_type="token_key",
-                    object_id=str(row.id),
-                )
-            ],
-        )
-        return _key_read(row), recorded
-
-    read, recorded = await work.run(operation)
-    recorder.committed(recorded)
-    return read
+async def revoke_token_key(key_id: uuid.UUID, work: KeyAdmin) -> TokenKeyRead:
+    return await work.run(
+        lambda ctx: _key_read(
+            identity.revoke_key(session=ctx.session, tenant=ctx.tenant, key_id=key_id, clock=ctx.clock)
+        ),
+        audit=lambda k: [work.event("bot.token_key_revoke", object_type="token_key", object_id=k.id)],
+    )
 
 
 # -- the handoff queue -----------------------------------------------------------------------------
@@ -377,12 +326,8 @@ async def list_handoffs(
 
 
 @router.post("/handoffs/{handoff_id}/claim", summary="Take a handed-off conversation (assigns the case)")
-async def claim_handoff(
-    handoff_id: uuid.UUID, work: Queue, request: Request, body: HandoffClaim | None = None
-) -> HandoffRead:
-    recorder: Recorder = request.app.state.recorder
-
-    def operation(ctx: service.Context) -> tuple[HandoffRead, list[Recorded]]:
+async def claim_handoff(handoff_id: uuid.UUID, work: Queue, body: HandoffClaim | None = None) -> HandoffRead:
+    def operation(ctx: service.Context) -> HandoffRead:
         row = handoffs.claim(
             session=ctx.session,
             principal=work.principal,
@@ -391,22 +336,13 @@ async def claim_handoff(
             user_id=body.user_id if body else None,
             clock=ctx.clock,
         )
-        recorded = recorder.within(
-            ctx.session,
-            [
-                chat.event(
-                    work.principal,
-                    ctx.tenant.id,
-                    "handoff.claim",
-                    object_type="handoff",
-                    object_id=str(row.id),
-                    customer_id=row.customer_id,
-                    details={"agent": str(row.claimed_by)},
-                )
-            ],
-        )
-        return _handoff_read(row), recorded
+        return _handoff_read(row)
 
-    read, recorded = await work.run(operation)
-    recorder.committed(recorded)
-    return read
+    # The agent's id stays out of details (free text, checked for personal data: a UUID's digits can
+    # read as a phone number); the claim's case assignment names the agent.
+    return await work.run(
+        operation,
+        audit=lambda h: [
+            work.event("handoff.claim", object_type="handoff", object_id=h.id, customer_id=h.customer_id)
+        ],
+    )
