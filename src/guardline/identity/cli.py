@@ -17,7 +17,7 @@ from guardline.cli.admin import cli_audit, factory_for, keyring_for
 from guardline.config import get_settings
 from guardline.conversations import tenants
 from guardline.errors import BadInput
-from guardline.identity import accounts, oauth, sessions
+from guardline.identity import accounts, oauth
 from guardline.identity.models import StaffUser
 
 console = Console()
@@ -114,15 +114,17 @@ def user_reset_mfa(username: str, tenant: TenantOpt = None) -> None:
 def user_disable(username: str, tenant: TenantOpt = None) -> None:
     with factory_for(get_settings()).begin() as session:
         user = _find(session, tenant, username)
-        accounts.update_user(session=session, user=user, disabled=True, actor_id=uuid.uuid4())
-        sessions.revoke_all(session=session, user_id=user.id)
+        # update_user ends the account's sessions too.
+        accounts.update_user(
+            session=session, user=user, disabled=True, actor_id=uuid.uuid4()
+        )  # ends sessions
         cli_audit(
             "user.update",
             session=session,
             tenant_id=user.tenant_id,
             object_type="user",
             object_id=user.id,
-            details={"disabled": True, "roles": user.roles, "previous_roles": user.roles},
+            details={"disabled": True},
         )
     console.print(f"{username}: disabled, sessions ended")
 
