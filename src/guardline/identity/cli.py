@@ -115,9 +115,7 @@ def user_disable(username: str, tenant: TenantOpt = None) -> None:
     with factory_for(get_settings()).begin() as session:
         user = _find(session, tenant, username)
         # update_user ends the account's sessions too.
-        accounts.update_user(
-            session=session, user=user, disabled=True, actor_id=uuid.uuid4()
-        )  # ends sessions
+        accounts.update_user(session=session, user=user, disabled=True, actor_id=uuid.uuid4())
         cli_audit(
             "user.update",
             session=session,
