@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
@@ -358,22 +359,32 @@ def update_user(user_id: uuid.UUID, body: UserUpdate, work: ManageUsers) -> User
 
 @router.post("/v1/users/{user_id}/unlock", summary="Clear a lockout")
 def unlock_user(user_id: uuid.UUID, work: ManageSecurity) -> UserRead:
-    def run(s: Session) -> UserRead:
-        user = accounts.get_user(session=s, tenant_id=work.principal.tenant_id, user_id=user_id)
-        accounts.unlock(session=s, user=user)
-        return user_read(user)
-
-    return work.tx(run, audit=lambda u: [work.event("user.unlock", object_type="user", object_id=u.id)])
+    return _on_user(work, user_id, "user.unlock", lambda s, user: accounts.unlock(session=s, user=user))
 
 
 @router.post("/v1/users/{user_id}/mfa/reset", summary="Reset a lost second factor (re-enrol at next login)")
 def reset_mfa(user_id: uuid.UUID, work: ManageSecurity) -> UserRead:
+    return _on_user(
+        work,
+        user_id,
+        "user.mfa_reset",
+        lambda s, user: accounts.reset_mfa(
+            session=s, user=user, actor_id=work.principal.id, clock=work.clock
+        ),
+    )
+
+
+def _on_user(
+    work: Work, user_id: uuid.UUID, action: str, change: Callable[[Session, StaffUser], None]
+) -> UserRead:
+    """A security admin's change to one account of their tenant (or platform), recorded with it."""
+
     def run(s: Session) -> UserRead:
         user = accounts.get_user(session=s, tenant_id=work.principal.tenant_id, user_id=user_id)
-        accounts.reset_mfa(session=s, user=user, actor_id=work.principal.id, clock=work.clock)
+        change(s, user)
         return user_read(user)
 
-    return work.tx(run, audit=lambda u: [work.event("user.mfa_reset", object_type="user", object_id=u.id)])
+    return work.tx(run, audit=lambda u: [work.event(action, object_type="user", object_id=u.id)])
 
 
 @router.post("/v1/users/{user_id}/sessions/revoke", summary="End every session of an account")
