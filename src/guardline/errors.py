@@ -25,6 +25,9 @@ from __future__ import annotations
 
 class GuardlineError(Exception):
     status_code: int = 500
+    # Set by an endpoint that already wrote this refusal's own audit event (a login, a token request),
+    # so the generic refusal record is not written a second time.
+    audited: bool = False
 
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         super().__init__(message)

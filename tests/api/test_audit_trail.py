@@ -224,3 +224,15 @@ def test_a_callers_request_id_is_kept_unless_it_looks_personal(staff_client: Tes
     replaced = staff_client.get("/healthz", headers={"X-Request-ID": "13812345678"}).headers["x-request-id"]
     assert replaced != "13812345678"
     assert len(replaced) == 32
+
+
+def test_a_refusal_is_recorded_once(
+    staff_client: TestClient, db_connection: Connection, shop: Tenant
+) -> None:
+    """Login and token refusals write their own events; the generic refusal record is not added."""
+    staff_client.post("/v1/auth/login", json={"tenant": "shop-a", "username": "nobody", "password": "x"})
+    staff_client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"}
+    )
+    rows = db_connection.execute(text("SELECT action FROM audit_events ORDER BY seq")).scalars().all()
+    assert rows == ["auth.login", "oauth.token"]

@@ -41,8 +41,6 @@ from guardline.monitoring import setup as monitoring
 from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
-# Endpoints that write their own audit events for failures (login attempts, token requests).
-_SELF_AUDITED = frozenset({"/v1/auth/login", "/oauth/token"})
 
 
 def create_app(
@@ -137,7 +135,7 @@ def create_app(
 
     @app.exception_handler(GuardlineError)
     async def guardline_error(request: Request, exc: GuardlineError) -> JSONResponse:
-        if exc.status_code in (401, 403) and request.url.path not in _SELF_AUDITED:
+        if exc.status_code in (401, 403) and not exc.audited:
             event = refusal_event(request, exc)
             try:
                 await run_in_threadpool(app.state.recorder.record, event)

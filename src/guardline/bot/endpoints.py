@@ -91,6 +91,7 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
                 },
             ),
         )
+        exc.audited = True  # bot.customer_auth is its record
         raise
     incoming = chat.Incoming(
         text=body.text,

@@ -117,6 +117,7 @@ def login(body: LoginRequest, request: Request, response: Response) -> LoginResp
         )
     state.recorder.record(_login_event(request, body, tenant_id, outcome))
     if outcome.error is not None:  # committed first: the failure counter must persist
+        outcome.error.audited = True
         raise outcome.error
     assert outcome.opened is not None
     assert outcome.user is not None
@@ -627,6 +628,7 @@ async def token(request: Request) -> JSONResponse:
         issued = await run_in_threadpool(issue)
     except GuardlineError as exc:
         await run_in_threadpool(state.recorder.record, audit("failure", type(exc).__name__, None))
+        exc.audited = True
         raise
     await run_in_threadpool(state.recorder.record, audit("success", "ok", issued.scope))
     body = TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope)
