@@ -57,12 +57,10 @@ def world(
     assert r.status_code == 201, r.text
     m = r.json()
     sup = bearer(tokens[2])
-    assert (
-        staff_client.post(
-            "/v1/cases", json={"customer_id": m["customer_id"], "user_id": str(agent.user.id)}, headers=sup
-        ).status_code
-        == 201
+    assigned = staff_client.post(
+        "/v1/cases", json={"customer_id": m["customer_id"], "user_id": str(agent.user.id)}, headers=sup
     )
+    assert assigned.status_code == 201, assigned.text
     return World(
         bearer(tokens[0]),
         str(agent.user.id),

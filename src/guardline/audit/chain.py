@@ -223,6 +223,8 @@ def _details(details: Mapping[str, Any]) -> str | None:
             if len(item) > 200 or not item.isprintable():
                 # printable only: no control characters, so every JSON encoder writes the same bytes
                 raise InvalidAuditEvent(f"details.{key} must be printable text of at most 200 characters")
+            if _UUID.fullmatch(item) or _CREDENTIAL_ID.fullmatch(item):
+                continue  # an id (its digits may read as a phone number by chance), not a value
             _refuse_pii(f"details.{key}", item)
     text = json.dumps(details, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     if len(text.encode()) > MAX_DETAILS_BYTES:
