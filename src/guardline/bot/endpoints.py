@@ -339,11 +339,15 @@ async def claim_handoff(handoff_id: uuid.UUID, work: Queue, body: HandoffClaim |
         )
         return _handoff_read(row)
 
-    # The agent's id stays out of details (free text, checked for personal data: a UUID's digits can
-    # read as a phone number); the claim's case assignment names the agent.
     return await work.run(
         operation,
         audit=lambda h: [
-            work.event("handoff.claim", object_type="handoff", object_id=h.id, customer_id=h.customer_id)
+            work.event(
+                "handoff.claim",
+                object_type="handoff",
+                object_id=h.id,
+                customer_id=h.customer_id,
+                details={"agent": str(h.claimed_by)},
+            )
         ],
     )
