@@ -58,3 +58,29 @@ def test_bad_secrets_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="out of range"):
         Sm2Signer(bytes(32))
     assert Ed25519Signer(bytes(32)).public_key().algorithm == "ed25519"
+
+
+def test_sm2_keys_with_leading_zero_or_four_digits_sign_and_verify() -> None:
+    """gmssl strips a leading "04" with str.lstrip, eating the key's own leading 0/4 digits too: about
+    one key in eight made signing crash (an odd-length hex string) or hash a mangled key."""
+    from gmssl import sm2
+
+    tried = 0
+    for d in range(1, 200):
+        public = sm2.CryptSM2(private_key=f"{d:064x}", public_key="")._kg(d, sm2.default_ecc_table["g"])
+        if public[0] not in "04":
+            continue
+        tried += 1
+        signer = Sm2Signer(d.to_bytes(32, "big"))
+        assert signer.public_key().raw.hex() == public
+        signature = signer.sign(b"checkpoint")
+        assert signer.public_key().verify(signature, b"checkpoint")
+        assert not signer.public_key().verify(signature, b"checkpoinT")
+    assert tried >= 5
+
+
+def test_sm2_signatures_out_of_range_are_refused_not_crashed() -> None:
+    key = Sm2Signer(new_signing_secret("sm2")).public_key()
+    n = (1 << 256) - 1
+    for signature in (bytes(64), b"\xff" * 64, bytes(32) + b"\x01" * 32, n.to_bytes(32, "big") * 2):
+        assert key.verify(signature, b"checkpoint") is False

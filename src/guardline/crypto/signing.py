@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -78,11 +78,10 @@ class PublicKey:
             return True
         if len(signature) != 64:
             return False
-        from gmssl import sm2
-
-        return bool(
-            sm2.CryptSM2(private_key="", public_key=self.raw.hex()).verify_with_sm3(signature.hex(), message)
-        )
+        r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        if not (1 <= r < _SM2_N and 1 <= s < _SM2_N) or (r + s) % _SM2_N == 0:
+            return False  # GB/T 32918.2 verification steps B1, B2 and B5 (gmssl would crash on some)
+        return bool(_sm2(private="", public=self.raw.hex()).verify_with_sm3(signature.hex(), message))
 
 
 class Ed25519Signer:
@@ -100,6 +99,17 @@ class Ed25519Signer:
         return PublicKey("ed25519", raw)
 
 
+def _sm2(*, private: str, public: str) -> Any:
+    """gmssl's SM2 with the public key as given: its constructor strips a leading "04" with
+    ``str.lstrip``, which also eats any further leading '0' and '4' digits of the key itself, so one
+    key in eight was mangled -- signing crashed or hashed the wrong key into Z."""
+    from gmssl import sm2
+
+    crypt = sm2.CryptSM2(private_key=private, public_key="")
+    crypt.public_key = public
+    return crypt
+
+
 class Sm2Signer:
     algorithm: SignatureAlgorithm = "sm2"
 
@@ -110,9 +120,8 @@ class Sm2Signer:
         if not 1 <= d < _SM2_N - 1:
             raise ConfigurationError("the SM2 audit signing key is out of range: generate a new one")
         private = f"{d:064x}"
-        probe = sm2.CryptSM2(private_key=private, public_key="")
-        public = probe._kg(d, sm2.default_ecc_table["g"])
-        self._crypt = sm2.CryptSM2(private_key=private, public_key=public)
+        public = sm2.CryptSM2(private_key=private, public_key="")._kg(d, sm2.default_ecc_table["g"])
+        self._crypt = _sm2(private=private, public=public)
         self._public = bytes.fromhex(public)
 
     def sign(self, message: bytes) -> bytes:
