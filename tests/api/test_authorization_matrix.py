@@ -28,7 +28,7 @@ from guardline.api.deps import PUBLIC_PATHS, api_routes, route_rule
 from guardline.bot import BotContext, demo_bot, handoffs
 from guardline.bot import identity as bot_identity
 from guardline.config import Settings
-from guardline.conversations import service
+from guardline.conversations import grouped, service
 from guardline.conversations.keyring import KeyRing
 from guardline.conversations.models import Tenant
 from guardline.conversations.schemas import CallCreate, MessageCreate
@@ -143,7 +143,7 @@ def _objects(
 ) -> tuple[Objects, dict[str, Any]]:
     """A customer with a chat and a call, an agent holding the case, an unmask request, credentials."""
     ctx = create_context(session, keyring, tenant, clock=clock)
-    message = service.ingest_messages(
+    message = grouped.ingest_messages(
         ctx, [MessageCreate(customer_ref=f"cust-{tag}", text="我的手机号13812345678")]
     )[0]
     call = service.ingest_call(

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.api.app import create_app
 from guardline.api.deps import Caller, CallerCache
 from guardline.config import Settings
 from guardline.conversations.keyring import KeyRing
-from guardline.conversations.models import Message, Tenant
+from guardline.conversations.models import Conversation, Customer, Message, Tenant
 from guardline.identity import apikeys
 from guardline.identity.apikeys import Principal, Scope
 from tests.factories import create_api_key, create_tenant
@@ -247,3 +249,43 @@ def test_a_batch_stays_all_or_nothing(client: TestClient, key: str, session: Ses
     assert len({m["conversation_id"] for m in stored}) == 3  # no ref: each message starts one
     assert len({m["customer_id"] for m in stored}) == 1
     assert PHONE not in r.text
+
+
+def test_concurrent_batches_creating_the_same_customers_all_land(
+    fresh_engine: Engine, keyring: KeyRing, app_settings: Settings
+) -> None:
+    """Four batches at once name the same 30 new customers and conversations, in different orders.
+    On PostgreSQL they race to create the rows: the losers roll back and try again, then with locks,
+    so every batch is stored, and each customer and conversation exists once."""
+    factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
+    with factory() as session:
+        tenant = create_tenant(session, keyring)
+        key = create_api_key(session, tenant)
+        session.commit()
+    app = create_app(app_settings, keyring=keyring, session_factory=factory)
+    batches = []
+    for seed in range(4):
+        refs = list(range(30))
+        random.Random(seed).shuffle(refs)
+        batches.append(
+            [
+                {"customer_ref": f"new-{i}", "conversation_ref": f"chat-{i}", "text": f"第{seed}批"}
+                for i in refs
+            ]
+        )
+    with TestClient(app) as client, ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(
+                lambda batch: client.post("/v1/messages/batch", json={"messages": batch}, headers=auth(key)),
+                batches,
+            )
+        )
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 30
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 30
+        assert session.scalar(select(func.count()).select_from(Message)) == 120
+        by_conversation = session.execute(
+            select(Message.conversation_id, func.count()).group_by(Message.conversation_id)
+        ).all()
+        assert sorted(n for _, n in by_conversation) == [4] * 30

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
 
 from guardline.audit.chain import Event
 from guardline.config import Settings
 from guardline.crypto.signing import Ed25519Signer, PublicKey
-from guardline.kit import migrate
-from guardline.kit.db import make_engine
-from tests.conftest import POSTGRES_URL, _postgres_or_skip
 
 TENANT = uuid.UUID("11111111-2222-3333-4444-555555555555")
 
@@ -29,34 +23,6 @@ def audit_settings(tmp_path: Path) -> Settings:
         audit_checkpoint_seconds=3600,
         _env_file=None,  # type: ignore[call-arg]
     )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A newly migrated database of its own, for tests that commit (appenders, several processes)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'audit.db'}"
-        migrate.upgrade(url)
-        yield url
-        return
-    _postgres_or_skip()
-    schema = f"gl_audit_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    migrate.upgrade(url)
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-@pytest.fixture
-def fresh_engine(fresh_url: str) -> Iterator[Engine]:
-    engine = make_engine(fresh_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -343,3 +344,40 @@ def test_a_failing_key_provider_refuses_only_new_customers(
     assert outcomes[1].customer_id == alice.customer_id
     assert isinstance(outcomes[2], KeyUnavailable)
     assert not customer_exists(session, keyring, tenant, "bob")
+
+
+def test_a_locked_retry_waits_for_the_rival_instead_of_losing_again(
+    fresh_engine: Engine, keyring: KeyRing
+) -> None:
+    """Batch A has created customer "x" and conversation "x-chat" and not committed yet. Batch B,
+    retrying with locks, waits for A's transaction, then finds A's rows and adds to them; without the
+    locks B would read before A commits and lose the unique constraint again."""
+    if fresh_engine.dialect.name != "postgresql":
+        pytest.skip("the race needs concurrent writers; SQLite has one")
+    factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
+    with factory() as session:
+        tenant = create_tenant(session, keyring)
+        session.commit()
+    items = [pending(keyring, tenant, "x", "你好", conversation_ref="x-chat")]
+    holding, done = threading.Event(), threading.Event()
+    found: list[grouped.StoredMessage] = []
+
+    def rival() -> None:
+        with factory() as session:
+            found.extend(grouped.store_all(create_context(session, keyring, tenant), items, lock=True))
+            holding.set()
+            done.wait(timeout=0.5)  # B starts meanwhile, and must wait for this commit
+            session.commit()
+
+    thread = threading.Thread(target=rival)
+    thread.start()
+    assert holding.wait(timeout=30)
+    with factory() as session:
+        mine = grouped.store_all(create_context(session, keyring, tenant), items, lock=True)
+        session.commit()
+    done.set()
+    thread.join()
+    assert mine[0].customer_id == found[0].customer_id
+    assert mine[0].conversation_id == found[0].conversation_id
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 2

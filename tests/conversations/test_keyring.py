@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from guardline.conversations import service
+from guardline.conversations import grouped, service
 from guardline.conversations.keyring import KeyRing
 from guardline.conversations.models import Customer, DataKey, Tenant
 from guardline.conversations.schemas import MessageCreate
@@ -43,7 +43,7 @@ def seed(
     payloads = [MessageCreate(customer_ref=f"c{i}", text=f"我的手机号138{i:08d}") for i in range(customers)]
     with session_factory() as session:
         tenant = create_tenant(session, keyring)
-        service.ingest_messages(create_context(session, keyring, tenant), payloads)
+        grouped.ingest_messages(create_context(session, keyring, tenant), payloads)
         session.commit()
     return tenant, payloads
 
@@ -58,7 +58,7 @@ def test_rotate_and_rewrap_moves_every_key(
         assert own_keyring.stale_counts(session=session) == {"data_keys": 25, "tenant_keys": 1}
         # New customers get keys under the new version straight away.
         ctx = create_context(session, own_keyring, session.get(Tenant, tenant.id))  # type: ignore[arg-type]
-        service.ingest_messages(ctx, [MessageCreate(customer_ref="new", text="你好")])
+        grouped.ingest_messages(ctx, [MessageCreate(customer_ref="new", text="你好")])
         session.commit()
         assert kek_versions(session) == {1: 25, 2: 1}
     batches = list(own_keyring.rewrap_batches(session_factory=session_factory, batch_size=10))

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
 
-from guardline.conversations import service
+from guardline.conversations import grouped, service
 from guardline.conversations.bootstrap import demo_wav
 from guardline.conversations.keyring import KeyRing
 from guardline.conversations.schemas import CallCreate, MessageCreate
@@ -67,7 +67,7 @@ def ingest_corpus(
         tenant = create_tenant(session, keyring, f"dump-{uuid.uuid4().hex[:6]}")
         ctx = create_context(session, keyring, tenant, encryption=encryption)
         batch = [MessageCreate(customer_ref=f"c{i % 17}", text=t) for i, (t, _) in enumerate(messages)]
-        service.ingest_messages(ctx, batch)
+        grouped.ingest_messages(ctx, batch)
         call = CallCreate.model_validate(
             {
                 "caller_number": "13700001111",

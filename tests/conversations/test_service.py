@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from guardline.conversations import service
+from guardline.conversations import grouped, service
 from guardline.conversations.classification import Level
 from guardline.conversations.keyring import KeyRing
 from guardline.conversations.models import BlindIndex, Call, Customer, DataKey, Message
@@ -26,7 +26,10 @@ def ctx(session: Session, keyring: KeyRing) -> service.Context:
 
 
 def ingest(ctx: service.Context, text: str, ref: str = "cust-1", **kwargs: object) -> Message:
-    return service.ingest_messages(ctx, [MessageCreate(customer_ref=ref, text=text, **kwargs)])[0]  # type: ignore[arg-type]
+    stored = grouped.ingest_messages(ctx, [MessageCreate(customer_ref=ref, text=text, **kwargs)])[0]  # type: ignore[arg-type]
+    message = ctx.session.get(Message, stored.id)
+    assert message is not None
+    return message
 
 
 @pytest.mark.parametrize(
@@ -173,7 +176,7 @@ def test_batch_is_all_or_nothing(ctx: service.Context) -> None:
     count = len(ctx.session.scalars(select(Message.id)).all())
     with pytest.raises(Conflict):
         with ctx.session.begin_nested():
-            service.ingest_messages(
+            grouped.ingest_messages(
                 ctx,
                 [
                     MessageCreate(customer_ref="carol", text="好的"),
@@ -184,7 +187,7 @@ def test_batch_is_all_or_nothing(ctx: service.Context) -> None:
 
 
 def test_batch_groups_by_conversation(ctx: service.Context) -> None:
-    stored = service.ingest_messages(
+    stored = grouped.ingest_messages(
         ctx,
         [
             MessageCreate(customer_ref="bob", text="一", conversation_ref="z-chat"),
@@ -198,7 +201,7 @@ def test_batch_groups_by_conversation(ctx: service.Context) -> None:
     assert stored[0].conversation_id == stored[2].conversation_id
     assert len({m.conversation_id for m in stored}) == 4
     with pytest.raises(Conflict):
-        service.ingest_messages(
+        grouped.ingest_messages(
             ctx,
             [
                 MessageCreate(customer_ref="amy", text="一", conversation_ref="shared"),

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from guardline.access.models import CaseAssignment
 from guardline.audit.checkpoints import get_signer
 from guardline.config import Settings
-from guardline.conversations import service, tenants
+from guardline.conversations import grouped, service, tenants
 from guardline.conversations.keyring import KeyRing
 from guardline.conversations.models import Tenant
 from guardline.conversations.schemas import CallCreate, MessageCreate
@@ -223,7 +223,7 @@ def seed_demo(session: Session, keyring: KeyRing, tenant: Tenant, settings: Sett
             json.loads(line) for line in samples.read_text(encoding="utf-8").splitlines() if line.strip()
         )
     ]
-    service.ingest_messages(ctx, messages)
+    grouped.ingest_messages(ctx, messages)
     call = CallCreate(
         call_ref="demo-call-1",
         caller_number="13912345678",

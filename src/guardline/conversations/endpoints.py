@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from guardline.access.cases import ensure_can_read
 from guardline.access.roles import Permission
@@ -32,7 +35,7 @@ from guardline.conversations.schemas import (
     SearchRequest,
     SearchResult,
 )
-from guardline.errors import BadInput, PayloadTooLarge
+from guardline.errors import BadInput, Conflict, PayloadTooLarge
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
@@ -149,12 +152,28 @@ def post_messages(body: MessageBatchCreate, work: Ingest, request: Request) -> M
     limit = request.app.state.settings.max_batch
     if len(body.messages) > limit:
         raise BadInput(f"messages: at most {limit} per batch")
-    return work(
-        lambda ctx: MessageBatchRead(
-            messages=[message_read(m) for m in service.ingest_messages(ctx, body.messages)]
-        ),
-        audit=lambda batch: ingested(work, batch.messages),
+
+    # Analyzed once; only the transaction is tried again when a concurrent request created one of
+    # the batch's new customers or conversations a moment ago (the next try finds those rows, and
+    # takes locks so that it does not lose the same race again: grouped.store_all).
+    items = [grouped.prepare(keyring=work.keyring, tenant=work.tenant, payload=p) for p in body.messages]
+
+    def store(ctx: service.Context, *, lock: bool) -> MessageBatchRead:
+        return MessageBatchRead(messages=[message_read(m) for m in grouped.store_all(ctx, items, lock=lock)])
+
+    for attempt in range(_BATCH_TRIES):
+        try:
+            return work(
+                functools.partial(store, lock=attempt > 0), audit=lambda b: ingested(work, b.messages)
+            )
+        except (IntegrityError, psycopg.IntegrityError):  # psycopg's own from the pipelined writes
+            continue
+    raise Conflict(
+        "concurrent requests kept creating the same customers or conversations; send the batch again"
     )
+
+
+_BATCH_TRIES = 5
 
 
 _CALL_BODY: dict[str, Any] = {

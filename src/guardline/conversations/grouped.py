@@ -18,6 +18,7 @@ request that caused it. Rows are inserted in sorted key order so two processes c
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -38,7 +39,14 @@ from guardline.conversations.classification import RULES, Level
 from guardline.conversations.keyring import DataKeyHandle, KeyRing
 from guardline.conversations.models import BlindIndex, Conversation, Customer, DataKey, Message, Tenant
 from guardline.conversations.schemas import MessageCreate
-from guardline.conversations.service import Analyzed, _index_digests, _policy, analyze, field_context
+from guardline.conversations.service import (
+    Analyzed,
+    Context,
+    _index_digests,
+    _policy,
+    analyze,
+    field_context,
+)
 from guardline.crypto import blind_index, seal
 from guardline.errors import Conflict, GuardlineError, NotFound
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
@@ -140,7 +148,24 @@ _PG_READS = {
     " FROM conversations WHERE tenant_id = %(tenant_id)s AND id = ANY(%(ids)s)",
     "by_ref": "SELECT id, customer_id, channel, external_ref, classification, last_message_at"
     " FROM conversations WHERE tenant_id = %(tenant_id)s AND external_ref = ANY(%(refs)s)",
+    # Transaction-scoped locks on the customers and conversation references a batch names, taken in
+    # the (sorted) order of the array, before the reads: see store_all.
+    "lock": "SELECT pg_advisory_xact_lock(k) FROM unnest(%(keys)s::bigint[]) AS k",
 }
+
+
+def _lock_keys(items: Sequence[PendingMessage]) -> list[int]:
+    """A 64-bit advisory-lock key per customer and conversation reference named, the same in every
+    process."""
+    names = set()
+    for item in items:
+        tenant = item.tenant.id.bytes
+        names.add(tenant + b"c" + item.customer_digest)
+        if item.payload.conversation_ref is not None:
+            names.add(tenant + b"r" + item.payload.conversation_ref.encode())
+    return sorted(
+        int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True) for name in names
+    )
 
 
 def _pg_insert(table: Table, columns: Sequence[str]) -> str:
@@ -298,10 +323,14 @@ class _Group:
     touched: dict[uuid.UUID, _Conversation] = field(default_factory=dict)
     last_created: datetime | None = None
 
-    def load(self, conn: Connection, items: Sequence[PendingMessage]) -> None:
+    def load(self, conn: Connection, items: Sequence[PendingMessage], *, lock: bool = False) -> None:
         """Per tenant, one query for the customers with their data keys, one or two for the conversations
-        named (by id, by reference)."""
+        named (by id, by reference). With ``lock`` (PostgreSQL), advisory locks on what the items name
+        are taken first, in the same round trip."""
+        io = _io(conn)
         reads: list[tuple[str, dict[str, Any]]] = []
+        if lock and isinstance(io, _PipelineIO):
+            reads.append(("lock", {"keys": _lock_keys(items)}))
         for tenant_id in sorted({item.tenant.id for item in items}):
             mine = [i.payload for i in items if i.tenant.id == tenant_id]
             digests = sorted({i.customer_digest for i in items if i.tenant.id == tenant_id})
@@ -312,7 +341,9 @@ class _Group:
                 reads.append(("by_id", {"tenant_id": tenant_id, "ids": ids}))
             if refs:
                 reads.append(("by_ref", {"tenant_id": tenant_id, "refs": refs}))
-        for (what, params), rows in zip(reads, _io(conn).read(reads), strict=True):
+        for (what, params), rows in zip(reads, io.read(reads), strict=True):
+            if what == "lock":
+                continue
             tenant_id = params["tenant_id"]
             if what == "customers":
                 for row in rows:
@@ -548,6 +579,42 @@ def store(
 
 
 Outcome = StoredMessage | GuardlineError
+
+
+def ingest_messages(ctx: Context, payloads: Sequence[MessageCreate]) -> list[StoredMessage]:
+    """Analyze a batch of messages and store them in the context's transaction, all or nothing."""
+    return store_all(
+        ctx, [prepare(keyring=ctx.keyring, tenant=ctx.tenant, payload=p, clock=ctx.clock) for p in payloads]
+    )
+
+
+def store_all(ctx: Context, items: Sequence[PendingMessage], *, lock: bool = False) -> list[StoredMessage]:
+    """Store analyzed messages in the context's transaction, all or nothing, in their order.
+
+    The same path as a group of single messages: the customers and conversations named are read in a
+    query or three, and the rows written with one statement per table (on PostgreSQL in one pipelined
+    round trip). The first message refused refuses them all, named by its position, before anything
+    is written. A database error (a new customer created by a concurrent request a moment ago)
+    propagates: the caller rolls back and may try again with the same items, then with ``lock``: on
+    PostgreSQL the transaction first takes advisory locks on every customer and conversation
+    reference the items name, so concurrent batches that retry this way create each new row once,
+    one after the other, instead of losing the same race again. (A first try never locks: most
+    batches name only rows that exist, and locks would serialize them for nothing.)
+    """
+    ctx.session.flush()  # rows the session still holds (a new tenant) go first: the messages point at them
+    connection = ctx.session.connection()
+    group = _Group(ctx.keyring, ctx.encryption, ctx.clock)
+    group.load(connection, items, lock=lock)
+    stored: list[StoredMessage] = []
+    for position, item in enumerate(items):
+        outcome = group.add(item)
+        if isinstance(outcome, GuardlineError):
+            outcome.message = f"messages[{position}]: {outcome.message}"
+            outcome.args = (outcome.message,)
+            raise outcome
+        stored.append(outcome)
+    group.write(connection)
+    return stored
 
 
 class Committer:

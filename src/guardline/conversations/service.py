@@ -24,7 +24,7 @@ from guardline.conversations.classification import RULES, Level, classify
 from guardline.conversations.keyring import DataKeyHandle, KeyRing
 from guardline.conversations.lookups import order_numbers
 from guardline.conversations.models import BlindIndex, Call, Conversation, Customer, DataKey, Message, Tenant
-from guardline.conversations.schemas import CallCreate, MessageCreate
+from guardline.conversations.schemas import CallCreate
 from guardline.crypto import blind_index, encode_context, open_, seal
 from guardline.errors import BadInput, Conflict, Gone, NotFound
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
@@ -290,65 +290,6 @@ def _index_digests(keyring: KeyRing, tenant: Tenant, analyzed: Analyzed) -> list
         except BadInput:  # a spoken phone the index cannot normalize to digits: nothing to index
             continue
     return digests
-
-
-def ingest_messages(ctx: Context, payloads: Sequence[MessageCreate]) -> list[Message]:
-    """Store messages, all or nothing. Each is analyzed before anything is written.
-
-    Customers and conversations are resolved (and created) in sorted order of their references, so two
-    concurrent batches naming the same new customers lock them in the same order and cannot deadlock.
-    """
-    policy = _policy(ctx.tenant)
-    now = ctx.clock.now()
-    analyzed = [analyze(p.text, p.lang, policy) for p in payloads]
-    customers = {
-        ref: _customer(ctx, "customer_ref", ref) for ref in sorted({p.customer_ref for p in payloads})
-    }
-
-    def conversation_key(i: int) -> tuple[str, str]:
-        payload = payloads[i]
-        if payload.conversation_id is not None:
-            return ("id", str(payload.conversation_id))
-        if payload.conversation_ref is not None:
-            return ("ref", payload.conversation_ref)
-        return ("new", f"{i:08d}")  # no id or ref: each such message starts a conversation
-
-    conversations: dict[tuple[str, str], Conversation] = {}
-    for i in sorted(range(len(payloads)), key=conversation_key):
-        payload = payloads[i]
-        if conversation_key(i) not in conversations:
-            conversations[conversation_key(i)] = _conversation(
-                ctx,
-                customers[payload.customer_ref][0],
-                channel="chat",
-                conversation_id=payload.conversation_id,
-                ref=payload.conversation_ref,
-                at=payload.sent_at or now,
-            )
-        elif conversations[conversation_key(i)].customer_id != customers[payload.customer_ref][0].id:
-            raise Conflict(
-                "the conversation belongs to another customer; start a new conversation for this one"
-            )
-    stored: list[Message] = []
-    indexes: list[dict[str, Any]] = []
-    with ctx.session.no_autoflush:  # one flush at the end: rows are written in primary-key order
-        for i, (payload, result) in enumerate(zip(payloads, analyzed, strict=True)):
-            customer, data_key = customers[payload.customer_ref]
-            stored.append(
-                _message(
-                    ctx,
-                    customer=customer,
-                    conversation=conversations[conversation_key(i)],
-                    key=data_key,
-                    role=payload.role,
-                    sent_at=payload.sent_at or now,
-                    lang=payload.lang,
-                    analyzed=result,
-                    indexes=indexes,
-                )
-            )
-    _write(ctx, stored, indexes)
-    return stored
 
 
 # -- calls -----------------------------------------------------------------------------------------
