@@ -104,6 +104,7 @@ EXPECTED: dict[tuple[str, str], tuple[Permission, ...] | None] = {
     ("DELETE", "/v1/bot/token-keys/{key_id}"): (P.CREDENTIAL_MANAGE,),
     ("GET", "/v1/handoffs"): (P.CASE_ASSIGN, P.CONVERSATION_READ_ASSIGNED),
     ("POST", "/v1/handoffs/{handoff_id}/claim"): (P.CASE_ASSIGN, P.CONVERSATION_READ_ASSIGNED),
+    ("POST", "/v1/handoffs/{handoff_id}/resolve"): (P.CASE_ASSIGN, P.CONVERSATION_READ_ASSIGNED),
 }
 _DOCS = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
 

@@ -233,6 +233,47 @@ def test_an_agent_cannot_claim_for_someone_else(
     assert r.status_code == 403
 
 
+def test_while_a_person_has_the_conversation_the_bot_stays_out_until_resolved(
+    bot_client: TestClient,
+    bot_shop: BotShop,
+    session: Session,
+    keyring: KeyRing,
+    bot_settings: Settings,
+    clock: FakeClock,
+) -> None:
+    handoff_id = say(bot_client, bot_shop, "转人工").json()["handoff_id"]
+    waiting = say(bot_client, bot_shop, "我的快递到哪了？")
+    assert waiting.status_code == 200
+    assert waiting.json()["reply"]["kind"] == "with_agent"  # not an order answer: a person has it
+    assert waiting.json()["handoff_id"] is None
+    agent = create_staff(session, keyring.provider, bot_shop.tenant, ["agent"], clock=clock)
+    other = create_staff(session, keyring.provider, bot_shop.tenant, ["agent"], clock=clock)
+    supervisor = create_staff(session, keyring.provider, bot_shop.tenant, ["supervisor"], clock=clock)
+    session.commit()
+    mine = {"Authorization": f"Bearer {staff_token(session, agent, bot_settings, clock)}"}
+    theirs = {"Authorization": f"Bearer {staff_token(session, other, bot_settings, clock)}"}
+    boss = {"Authorization": f"Bearer {staff_token(session, supervisor, bot_settings, clock)}"}
+    session.commit()
+    resolve = f"/v1/handoffs/{handoff_id}/resolve"
+    assert bot_client.post(resolve, headers=mine).status_code == 409  # claim it first
+    assert bot_client.post(f"/v1/handoffs/{handoff_id}/claim", json={}, headers=mine).status_code == 200
+    assert say(bot_client, bot_shop, "还在吗").json()["reply"]["kind"] == "with_agent"
+    assert bot_client.post(resolve, headers=theirs).status_code == 403  # not the one who claimed it
+    resolved = bot_client.post(resolve, headers=mine)
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["status"] == "resolved"
+    assert resolved.json()["resolved_by"] == str(agent.user.id)
+    assert bot_client.post(resolve, headers=boss).status_code == 409  # already resolved
+    back = say(bot_client, bot_shop, "我的快递到哪了？")
+    assert back.json()["reply"]["kind"] != "with_agent"  # the bot answers again
+    listed = bot_client.get("/v1/handoffs", params={"status": "resolved"}, headers=boss).json()
+    assert [h["id"] for h in listed] == [handoff_id]
+    assert len(events(session, "handoff.resolve")) == 1
+    # A supervisor may close one still open, that nobody needs to take.
+    second = say(bot_client, bot_shop, "转人工").json()["handoff_id"]
+    assert bot_client.post(f"/v1/handoffs/{second}/resolve", headers=boss).status_code == 200
+
+
 def test_the_reply_never_carries_another_customers_values_and_own_values_stay(
     bot_client: TestClient, bot_shop: BotShop
 ) -> None:

@@ -53,6 +53,7 @@ from guardline.bot.knowledge import (
 from guardline.bot.llm import ChatModel, ModelUnavailable, Prompt, build_prompt, model_from, restore_answer
 from guardline.bot.models import BotConversation
 from guardline.bot.service import Bot, BotContext, BotReply, ReplyKind, Turn
+from guardline.bot.templates import TEMPLATES
 from guardline.bot.text import Lang, detect_lang
 from guardline.config import Settings
 from guardline.conversations import service
@@ -340,9 +341,32 @@ def begin_turn(
         if analyzed.entities
         else analyzed.text
     )
+    lang: Lang | None = "en" if state.lang == "en" else "zh" if state.lang == "zh" else None
+    if handoffs.active(session=ctx.session, conversation_id=conversation.id) is not None:
+        # A person has the conversation: the message is stored for them, and neither the bot, its
+        # tools nor a model sees it until the handoff is resolved.
+        waiting = lang or detect_lang(analyzed.text)
+        reply = BotReply(
+            body=TEMPLATES["with_agent"][waiting],
+            lang=waiting,
+            intent=Intent.HUMAN_HANDOFF,
+            confidence=1.0,
+            kind=ReplyKind.WITH_AGENT,
+            channel=verified.channel,
+        )
+        return _Pending(
+            conversation_id=conversation.id,
+            customer_id=customer.id,
+            message_id=message.id,
+            reply=reply,
+            vault=vault,
+            masked=masked,
+            prompt=None,
+            own_values=_vault_values(vault),
+            intent=reply.intent,
+        )
     tools = (tools_factory or _tools_factory(runtime, verified))(ctx, customer, vault)
     bot = Bot(knowledge=runtime.knowledge, tools=tools, classifier=get_classifier())
-    lang: Lang | None = "en" if state.lang == "en" else "zh" if state.lang == "zh" else None
     context = BotContext(
         shop=ctx.tenant.slug,
         customer=tools.customer_key,

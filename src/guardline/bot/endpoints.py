@@ -311,12 +311,15 @@ def _handoff_read(row: Handoff) -> HandoffRead:
         claimed_by=row.claimed_by,
         claimed_at=row.claimed_at,
         case_id=row.case_id,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
     )
 
 
 @router.get("/handoffs", summary="Conversations the bot handed to a person (open first, oldest first)")
 async def list_handoffs(
-    work: Queue, status: Annotated[str | None, Query(description="open (default) or claimed")] = "open"
+    work: Queue,
+    status: Annotated[str | None, Query(description="open (default), claimed or resolved")] = "open",
 ) -> list[HandoffRead]:
     return await work.run(
         lambda ctx: [
@@ -349,5 +352,26 @@ async def claim_handoff(handoff_id: uuid.UUID, work: Queue, body: HandoffClaim |
                 customer_id=h.customer_id,
                 details={"agent": str(h.claimed_by)},
             )
+        ],
+    )
+
+
+@router.post(
+    "/handoffs/{handoff_id}/resolve",
+    summary="Hand the conversation back to the bot (the claiming agent, or a supervisor)",
+)
+async def resolve_handoff(handoff_id: uuid.UUID, work: Queue) -> HandoffRead:
+    return await work.run(
+        lambda ctx: _handoff_read(
+            handoffs.resolve(
+                session=ctx.session,
+                principal=work.principal,
+                tenant_id=ctx.tenant.id,
+                handoff_id=handoff_id,
+                clock=ctx.clock,
+            )
+        ),
+        audit=lambda h: [
+            work.event("handoff.resolve", object_type="handoff", object_id=h.id, customer_id=h.customer_id)
         ],
     )

@@ -3,7 +3,9 @@
 The queue shows the bot's handoff summary (reason, topics, order numbers, counts; no message text and
 no personal values). Claiming assigns the customer's case to the agent (access/cases.py), which is what
 lets the agent read the conversation; a supervisor may claim for an agent, or for themselves (they
-read the whole tenant already).
+read the whole tenant already). While a handoff is open or claimed the bot stays out of the
+conversation (chat.py); resolving it hands the conversation back to the bot. The case stays assigned
+(the agent may need to follow up); releasing it is the supervisor's call (access/cases.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from guardline.errors import BadInput, Conflict, Forbidden, NotFound
 from guardline.identity.accounts import get_user, roles_of
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
 
-OPEN, CLAIMED = "open", "claimed"
+OPEN, CLAIMED, RESOLVED = "open", "claimed", "resolved"
+WITH_A_PERSON = (OPEN, CLAIMED)
 
 
 def summary_context(summary: HandoffSummary) -> dict[str, Any]:
@@ -79,8 +82,8 @@ def list_queue(
 ) -> list[Handoff]:
     query = select(Handoff).where(Handoff.tenant_id == tenant_id)
     if status is not None:
-        if status not in (OPEN, CLAIMED):
-            raise BadInput("status: 'open' or 'claimed'")
+        if status not in (OPEN, CLAIMED, RESOLVED):
+            raise BadInput("status: 'open', 'claimed' or 'resolved'")
         query = query.where(Handoff.status == status)
     return list(session.scalars(query.order_by(Handoff.created_at).limit(max(1, min(limit, 500)))).all())
 
@@ -117,5 +120,37 @@ def claim(
     elif Permission.CONVERSATION_READ not in permissions_of(roles_of(user)):
         raise BadInput("user_id: handoffs go to agents or supervisors")
     row.status, row.claimed_by, row.claimed_at = CLAIMED, user.id, clock.now()
+    session.flush()
+    return row
+
+
+def active(*, session: Session, conversation_id: uuid.UUID) -> Handoff | None:
+    """The conversation's handoff that is still with a person (open or claimed), if any."""
+    return session.scalars(
+        select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.status.in_(WITH_A_PERSON))
+    ).first()
+
+
+def resolve(
+    *,
+    session: Session,
+    principal: Principal,
+    tenant_id: uuid.UUID,
+    handoff_id: uuid.UUID,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Handoff:
+    """The person is done: the bot answers the conversation again. The agent who claimed it resolves
+    it, or a supervisor (case.assign) -- also one still open, that nobody needs to take."""
+    row = session.get(Handoff, handoff_id, with_for_update=True)
+    if row is None or row.tenant_id != tenant_id:
+        raise NotFound("no such handoff in this tenant")
+    if row.status == RESOLVED:
+        raise Conflict("this handoff was already resolved")
+    supervisor = principal.can(Permission.CASE_ASSIGN)
+    if row.status == OPEN and not supervisor:
+        raise Conflict("claim this handoff before resolving it")
+    if row.status == CLAIMED and row.claimed_by != principal.id and not supervisor:
+        raise Forbidden("only the agent who claimed this handoff, or a supervisor, can resolve it")
+    row.status, row.resolved_by, row.resolved_at = RESOLVED, principal.id, clock.now()
     session.flush()
     return row

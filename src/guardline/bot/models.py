@@ -104,11 +104,13 @@ class Handoff(Base):
     reason: Mapped[str] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text)
     context: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16))  # open | claimed
+    status: Mapped[str] = mapped_column(String(16))  # open | claimed | resolved
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_assignments.id"), default=None)
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class DemoOrder(Base):

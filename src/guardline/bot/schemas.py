@@ -138,6 +138,8 @@ class HandoffRead(BaseModel):
     claimed_by: uuid.UUID | None
     claimed_at: datetime | None
     case_id: uuid.UUID | None
+    resolved_by: uuid.UUID | None = None
+    resolved_at: datetime | None = None
 
 
 class HandoffClaim(_Strict):

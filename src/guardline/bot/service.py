@@ -96,6 +96,7 @@ class ReplyKind(StrEnum):
     TOOL = "tool"  # built from a commerce tool's result
     TOOL_NEEDED = "tool_needed"  # a commerce tool would answer this, and none is configured
     HANDOFF = "handoff"  # passed to the agent queue
+    WITH_AGENT = "with_agent"  # a person has the conversation (handoff open or claimed): the bot stays out
     UNKNOWN = "unknown"  # the bot does not know; a person is offered
 
 

@@ -33,6 +33,10 @@ TEMPLATES: dict[str, dict[Lang, str]] = {
         "zh": "好的，正在为您转接人工客服，请稍候。刚才的对话记录会一并转给客服，您不用重复说明。",
         "en": "Sure, connecting you to a person now. They'll see this conversation, so no need to repeat.",
     },
+    "with_agent": {
+        "zh": "您的对话已转给人工客服，客服会在这里回复您，请稍候。",
+        "en": "A person from our team has this conversation and will reply here shortly.",
+    },
     "declined_handoff": {
         "zh": "好的，那您可以换个说法再问我，或者随时说“转人工”。",
         "en": 'Okay. Feel free to ask another way, or say "human" any time.',
