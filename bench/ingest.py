@@ -15,7 +15,8 @@ requests, Content-Length bodies), cheap enough to share the 2-core machine with 
 - Latency at a fixed rate: open loop; each request has a scheduled send time and its latency is measured
   from that time, so a stalled server cannot hide its queue (no coordinated omission).
 - Encryption overhead: sustained single-message throughput with ``GUARDLINE_ENCRYPTION=false`` vs on,
-  alternating servers for ``--rounds`` rounds; overhead = median(off) / median(on) - 1.
+  alternating servers for ``--rounds`` rounds (on/off, then off/on, ...); overhead = median(off) /
+  median(on) - 1.
 - Server CPU per single message: the server process's user + system time (``/proc/<pid>/stat``) over
   the sustained single-message run, divided by the requests. On a machine shared with other work this
   moves far less than the rates do; compare it between runs.
@@ -301,7 +302,9 @@ def run_backend(
     cpu_off: list[float] = []
     out: dict[str, object] = {}
     for round_no in range(args.rounds):
-        for encryption in (True, False):
+        # Alternating order (on/off, off/on, ...): whatever drifts during the run (the database growing,
+        # PostgreSQL's checkpoints, other work on the machine) falls on both sides alike.
+        for encryption in (True, False) if round_no % 2 == 0 else (False, True):
             with server(backend, encryption=encryption, workers=args.workers) as (port, key, pid):
                 requests = [encode("/v1/messages", key, message(rng, texts)) for _ in range(4000)]
                 warm(port, requests)

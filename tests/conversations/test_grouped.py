@@ -6,12 +6,19 @@ import asyncio
 import threading
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from guardline.audit.chain import Event
+from guardline.audit.checkpoints import get_signer
+from guardline.audit.models import AuditCheckpoint, AuditEvent
+from guardline.audit.recorder import Recorder, SessionSink
+from guardline.audit.verify import verify_log
+from guardline.config import Settings
 from guardline.conversations import grouped, service
 from guardline.conversations.classification import Level
 from guardline.conversations.keyring import KeyRing
@@ -381,3 +388,46 @@ def test_a_locked_retry_waits_for_the_rival_instead_of_losing_again(
     assert mine[0].conversation_id == found[0].conversation_id
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 2
+
+
+def test_a_held_connection_writes_the_groups_audit_events_in_its_own_round_trips(
+    fresh_engine: Engine, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's writer (held connections): on PostgreSQL the audit head is locked in the group's
+    read round trip and the events, head and checkpoints go with the group's writes. The chain stays
+    gapless and verifiable, checkpoints come when due, and a refused message leaves no event."""
+    settings = Settings(data_dir=tmp_path, audit_checkpoint_every=5, _env_file=None)  # type: ignore[call-arg]
+    factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
+    with factory() as session:
+        tenant = create_tenant(session, keyring)
+        session.commit()
+    recorder = Recorder(SessionSink(factory, settings), settings=settings)
+    seen: list[int] = []
+    recorder.subscribe(lambda r: seen.append(r.seq))
+    committer = grouped.Committer(factory, keyring, encryption=True, hold_connections=True, recorder=recorder)
+    actor = Event(
+        action="message.ingest", actor_type="service", actor_id="key:0123456789ab", tenant_id=tenant.id
+    )
+    try:
+        for round_no in range(4):
+            payloads = [
+                MessageCreate(customer_ref=f"c{i}", text=f"第{round_no}轮", conversation_ref=f"r{i}")
+                for i in range(3)
+            ]
+            payloads.append(MessageCreate(customer_ref="c9", text="错", conversation_id=uuid.uuid4()))
+            items = [
+                grouped.prepare(keyring=keyring, tenant=tenant, payload=p, audit=actor) for p in payloads
+            ]
+            outcomes = committer(items)
+            assert [type(o) for o in outcomes] == [grouped.StoredMessage] * 3 + [NotFound]
+    finally:
+        committer.close()
+    assert seen == list(range(1, 13))
+    with fresh_engine.connect() as conn:
+        rows = conn.execute(select(AuditEvent.seq, AuditEvent.object_id).order_by(AuditEvent.seq)).all()
+        stored = set(conn.scalars(select(Message.id)))
+        assert [r.seq for r in rows] == list(range(1, 13))
+        assert {uuid.UUID(r.object_id) for r in rows} == stored
+        assert [c.tree_size for c in conn.execute(select(AuditCheckpoint.tree_size))] == [6, 12]
+        report = verify_log(connection=conn, public_keys=[get_signer(settings).public_key()])
+    assert report.ok, report.problem

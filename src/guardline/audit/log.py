@@ -73,7 +73,20 @@ def lock_head(conn: Connection, *, hash_alg: str, for_update: bool = True) -> He
     query = select(_HEAD).where(_HEAD.c.id == 1)
     if for_update and conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    row = conn.execute(query).mappings().one_or_none()
+    return head_from_row(
+        conn.execute(query).mappings().one_or_none(), hash_alg=hash_alg, for_update=for_update
+    )
+
+
+# The same read for a caller that sends its statements through psycopg's pipeline (conversations/
+# grouped.py): the lock is taken in the round trip that also reads the group's customers.
+HEAD_FOR_UPDATE_PG = (
+    f"SELECT {', '.join(c.name for c in _HEAD.columns)} FROM audit_head WHERE id = 1 FOR UPDATE"
+)
+
+
+def head_from_row(row: Any, *, hash_alg: str, for_update: bool = True) -> Head:
+    """The head from its row (a mapping of the audit_head columns)."""
     if row is None:
         raise ConfigurationError("the audit log is not initialized: run `guardline db-upgrade`")
     alg = row["hash_alg"] or hash_alg
@@ -124,11 +137,51 @@ def append_prepared(
         return []
     conn = _connection(db)
     head = lock_head(conn, hash_alg=settings.audit_hash)
-    now = clock.now()
+    sqlite = conn.dialect.name == "sqlite"
+    plan = plan_append(head, prepared, settings=settings, now=clock.now(), signer=signer, sqlite=sqlite)
+    conn.exec_driver_sql(_INSERT_SQLITE if sqlite else _INSERT_PG, plan.rows)
+    if plan.checkpoint is not None:
+        conn.execute(insert(AuditCheckpoint), plan.checkpoint)
+    conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**plan.head))
+    return plan.seqs
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAppend:
+    """An append worked out against a locked head: the rows to insert, the head's new values, and the
+    checkpoint row when one is due. ``head`` is advanced in place."""
+
+    rows: list[tuple[Any, ...]]
+    head: dict[str, Any]
+    checkpoint: dict[str, Any] | None
+    seqs: list[int]
+
+    def pg_statements(self) -> list[tuple[str, list[Any]]]:
+        """The statements on PostgreSQL (psycopg parameters), to run in the head's transaction."""
+        out: list[tuple[str, list[Any]]] = [(_INSERT_PG, list(self.rows))]
+        if self.checkpoint is not None:
+            out.append((_pg_insert("audit_checkpoints", self.checkpoint), [self.checkpoint]))
+        sets = ", ".join(f"{k} = %({k})s" for k in self.head)
+        out.append((f"UPDATE audit_head SET {sets} WHERE id = 1", [self.head]))
+        return out
+
+
+def _pg_insert(table: str, row: dict[str, Any]) -> str:
+    return f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(f'%({k})s' for k in row)})"
+
+
+def plan_append(
+    head: Head,
+    prepared: Sequence[Prepared],
+    *,
+    settings: Settings,
+    now: datetime,
+    signer: Signer | None = None,
+    sqlite: bool = False,
+) -> PlannedAppend:
     when = format_time(now)
     h, frontier = head.h, head.frontier
     prev, seq = head.head_hash, head.size
-    sqlite = conn.dialect.name == "sqlite"
     # Rows go to the driver as tuples already in stored form (SQLite: UUIDs as 32 hex digits and time
     # as SQLAlchemy writes it; PostgreSQL parses both): type processing per row cost half the append.
     stamp: Any = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now
@@ -161,7 +214,6 @@ def append_prepared(
         )
         prev = digest
     frontier.extend(leaves)
-    conn.exec_driver_sql(_INSERT_SQLITE if sqlite else _INSERT_PG, rows)
     head.size, head.head_hash = seq, prev
     values: dict[str, Any] = {
         "hash_alg": head.hash_alg,
@@ -169,11 +221,11 @@ def append_prepared(
         "head_hash": prev,
         "frontier": frontier.encode(),
     }
+    checkpoint_row = None
     if _checkpoint_due(head, settings, now):
-        checkpoint = _write_checkpoint(conn, head, now, signer or get_signer(settings))
+        checkpoint, checkpoint_row = _checkpoint(head, now, signer or get_signer(settings))
         values |= {"checkpoint_size": checkpoint.tree_size, "checkpoint_time": now}
-    conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**values))
-    return list(range(first, seq + 1))
+    return PlannedAppend(rows, values, checkpoint_row, list(range(first, seq + 1)))
 
 
 def _checkpoint_due(head: Head, settings: Settings, now: datetime) -> bool:
@@ -187,7 +239,7 @@ def _age_due(head: Head, settings: Settings, now: datetime) -> bool:
     return now - head.checkpoint_time >= timedelta(seconds=settings.audit_checkpoint_seconds)
 
 
-def _write_checkpoint(conn: Connection, head: Head, now: datetime, signer: Signer) -> Checkpoint:
+def _checkpoint(head: Head, now: datetime, signer: Signer) -> tuple[Checkpoint, dict[str, Any]]:
     checkpoint = sign_checkpoint(
         signer,
         log_id=head.log_id,
@@ -197,21 +249,24 @@ def _write_checkpoint(conn: Connection, head: Head, now: datetime, signer: Signe
         root_hash=head.frontier.root(),
         head_hash=head.head_hash,
     )
-    conn.execute(
-        insert(AuditCheckpoint),
-        {
-            "tree_size": checkpoint.tree_size,
-            "time": now,
-            "log_id": head.log_id,
-            "hash_alg": head.hash_alg,
-            "root_hash": checkpoint.root_hash,
-            "head_hash": checkpoint.head_hash,
-            "frontier": head.frontier.encode(),
-            "sig_alg": checkpoint.sig_alg,
-            "key_id": checkpoint.key_id,
-            "signature": checkpoint.signature,
-        },
-    )
+    row = {
+        "tree_size": checkpoint.tree_size,
+        "time": now,
+        "log_id": head.log_id,
+        "hash_alg": head.hash_alg,
+        "root_hash": checkpoint.root_hash,
+        "head_hash": checkpoint.head_hash,
+        "frontier": head.frontier.encode(),
+        "sig_alg": checkpoint.sig_alg,
+        "key_id": checkpoint.key_id,
+        "signature": checkpoint.signature,
+    }
+    return checkpoint, row
+
+
+def _write_checkpoint(conn: Connection, head: Head, now: datetime, signer: Signer) -> Checkpoint:
+    checkpoint, row = _checkpoint(head, now, signer)
+    conn.execute(insert(AuditCheckpoint), row)
     return checkpoint
 
 

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from guardline.audit.chain import Event
-from guardline.audit.log import BufferedAppender, append
+from guardline.audit.chain import Event, prepare
+from guardline.audit.log import BufferedAppender, PlannedAppend, append, head_from_row, plan_append
 from guardline.config import Settings
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
 
@@ -104,6 +104,17 @@ class Recorder:
         seqs = append(db=db, events=list(events), settings=self.settings, clock=self.clock)
         now = self.clock.now()
         return [Recorded(s, now, e) for s, e in zip(seqs, events, strict=True)]
+
+    def planned(
+        self, head_row: Mapping[str, Any] | None, events: Sequence[Event]
+    ) -> tuple[PlannedAppend, list[Recorded]]:
+        """``within`` for a caller that locked the head itself (``head_row``, read FOR UPDATE in its
+        transaction) and runs the returned statements there; then ``committed`` after the commit."""
+        prepared = [prepare(e) for e in events]
+        head = head_from_row(head_row, hash_alg=self.settings.audit_hash)
+        now = self.clock.now()
+        plan = plan_append(head, prepared, settings=self.settings, now=now)
+        return plan, [Recorded(s, now, e) for s, e in zip(plan.seqs, events, strict=True)]
 
     def committed(self, recorded: Sequence[Recorded]) -> None:
         with self._lock:

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.audit.chain import Event
+from guardline.audit.log import HEAD_FOR_UPDATE_PG
 from guardline.audit.recorder import Recorded, Recorder
 from guardline.conversations.classification import RULES, Level
 from guardline.conversations.keyring import DataKeyHandle, KeyRing
@@ -151,6 +152,8 @@ _PG_READS = {
     # Transaction-scoped locks on the customers and conversation references a batch names, taken in
     # the (sorted) order of the array, before the reads: see store_all.
     "lock": "SELECT pg_advisory_xact_lock(k) FROM unnest(%(keys)s::bigint[]) AS k",
+    # The audit log's head, locked: the group's audit events go into the same write round trip.
+    "audit_head": HEAD_FOR_UPDATE_PG,
 }
 
 
@@ -214,12 +217,16 @@ class _PipelineIO:
             cursor.close()
         return rows
 
-    def write(self, writes: Sequence[tuple[str, list[dict[str, Any]]]]) -> None:
+    def write(
+        self, writes: Sequence[tuple[str, list[dict[str, Any]]]], raw: Sequence[tuple[str, list[Any]]] = ()
+    ) -> None:
         with self.pg.pipeline(), self.pg.cursor() as cursor:
             for what, rows in writes:
                 if what == "messages":
                     rows = [{**r, "entities": Json(r["entities"])} for r in rows]
                 cursor.executemany(_PG_WRITES[what], rows)
+            for sql, params in raw:
+                cursor.executemany(sql, params)
 
 
 def _io(conn: Connection) -> _CoreIO | _PipelineIO:
@@ -322,15 +329,26 @@ class _Group:
     index_rows: list[dict[str, Any]] = field(default_factory=list)
     touched: dict[uuid.UUID, _Conversation] = field(default_factory=dict)
     last_created: datetime | None = None
+    audit_head_row: dict[str, Any] | None = None
 
-    def load(self, conn: Connection, items: Sequence[PendingMessage], *, lock: bool = False) -> None:
+    def load(
+        self,
+        conn: Connection,
+        items: Sequence[PendingMessage],
+        *,
+        lock: bool = False,
+        audit_head: bool = False,
+    ) -> None:
         """Per tenant, one query for the customers with their data keys, one or two for the conversations
-        named (by id, by reference). With ``lock`` (PostgreSQL), advisory locks on what the items name
-        are taken first, in the same round trip."""
+        named (by id, by reference). On PostgreSQL, in the same round trip: with ``lock``, advisory
+        locks on what the items name, first; with ``audit_head``, the audit log's head row, locked
+        (kept in ``audit_head_row``)."""
         io = _io(conn)
         reads: list[tuple[str, dict[str, Any]]] = []
         if lock and isinstance(io, _PipelineIO):
             reads.append(("lock", {"keys": _lock_keys(items)}))
+        if audit_head and isinstance(io, _PipelineIO):
+            reads.append(("audit_head", {}))
         for tenant_id in sorted({item.tenant.id for item in items}):
             mine = [i.payload for i in items if i.tenant.id == tenant_id]
             digests = sorted({i.customer_digest for i in items if i.tenant.id == tenant_id})
@@ -343,6 +361,9 @@ class _Group:
                 reads.append(("by_ref", {"tenant_id": tenant_id, "refs": refs}))
         for (what, params), rows in zip(reads, io.read(reads), strict=True):
             if what == "lock":
+                continue
+            if what == "audit_head":
+                self.audit_head_row = rows[0]._asdict() if rows else None
                 continue
             tenant_id = params["tenant_id"]
             if what == "customers":
@@ -519,7 +540,9 @@ class _Group:
             retain_until=retain_until,
         )
 
-    def write(self, conn: Connection) -> None:
+    def write(self, conn: Connection, raw: Sequence[tuple[str, list[Any]]] = ()) -> None:
+        """Insert the group's rows; ``raw`` (PostgreSQL: more statements with their parameter rows)
+        goes in the same round trip, after them."""
         customers = self.customer_rows
         conversations = [
             {
@@ -555,7 +578,13 @@ class _Group:
             tables,
             strict=True,
         )
-        _io(conn).write([(what, rows) for what, rows in writes if rows])
+        io = _io(conn)
+        chosen = [(what, rows) for what, rows in writes if rows]
+        if isinstance(io, _PipelineIO):
+            io.write(chosen, raw)
+        else:
+            assert not raw, "raw statements are for PostgreSQL's pipeline"
+            io.write(chosen)
 
 
 def store(
@@ -659,8 +688,7 @@ class Committer:
                 conn = self._connection(self._engine)
                 try:
                     with conn.begin():
-                        outcomes = self._store(conn, items)
-                        recorded = self._audit(conn, items, outcomes)
+                        outcomes, recorded = self._store_audited(conn, items)
                 finally:
                     if conn.invalidated:
                         self._drop(conn)
@@ -676,6 +704,27 @@ class Committer:
             self.recorder.committed(recorded)
         return outcomes
 
+    def _store_audited(
+        self, conn: Connection, items: Sequence[PendingMessage]
+    ) -> tuple[list[Outcome], list[Recorded]]:
+        """Store and audit the group in the connection's transaction. On PostgreSQL the audit log's
+        head is locked in the group's read round trip and its events, head and any checkpoint are
+        written in the group's write round trip: three round trips a group (reads, writes, commit)
+        instead of six, and no SQLAlchemy statement on the path."""
+        if self.recorder is None or not isinstance(_io(conn), _PipelineIO):
+            outcomes = self._store(conn, items)
+            return outcomes, self._audit(conn, items, outcomes)
+        group = _Group(self.keyring, self.encryption, self.clock)
+        group.load(conn, items, audit_head=True)
+        outcomes = [group.add(item) for item in items]
+        events = self._events(items, outcomes)
+        if not events:
+            group.write(conn)
+            return outcomes, []
+        plan, recorded = self.recorder.planned(group.audit_head_row, events)
+        group.write(conn, plan.pg_statements())
+        return outcomes, recorded
+
     def _audit(
         self, conn: Connection, items: Sequence[PendingMessage], outcomes: Sequence[Outcome]
     ) -> list[Recorded]:
@@ -683,7 +732,12 @@ class Committer:
         commit together or not at all."""
         if self.recorder is None:
             return []
-        events = [
+        events = self._events(items, outcomes)
+        return self.recorder.within(conn, events) if events else []
+
+    @staticmethod
+    def _events(items: Sequence[PendingMessage], outcomes: Sequence[Outcome]) -> list[Event]:
+        return [
             dataclasses.replace(
                 item.audit,
                 object_type="message",
@@ -694,7 +748,6 @@ class Committer:
             for item, out in zip(items, outcomes, strict=True)
             if item.audit is not None and isinstance(out, StoredMessage)
         ]
-        return self.recorder.within(conn, events) if events else []
 
     def _store(self, conn: Connection, items: Sequence[PendingMessage]) -> list[Outcome]:
         return store(
