@@ -17,6 +17,7 @@ the bot's prompt builder calls it: what is stored, what agents see and what tool
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Literal
 
 from guardline.kit.wordsre import words_pattern
 from guardline.pii import Entity, EntityType, PlaceholderVault, anonymize
-from guardline.pii.lexicon import get_lexicon
+from guardline.pii.lexicon import data_words, get_lexicon
 from guardline.pii.normalize import find_english_runs, find_runs, to_ascii_digits
 
 # What PlaceholderVault.restore accepts as a placeholder (its lenient forms included): never masked again.
@@ -136,8 +137,9 @@ _EN_NAME_STRONG_RE = re.compile(
 )
 # Cues after which a name is likely but so is anything else (I'm looking, this is about): the first
 # word has to be a known given name or written with a capital.
+_EN_NAME_INTRO_RE = re.compile(r"\b(?:i'm|i am|im|this is)\s+", re.IGNORECASE)
 _EN_NAME_WEAK_RE = re.compile(
-    r"\b(?:i'm|i am|im|this is|it's|it is|he's|she's|my (?:wife|husband|son|daughter|mother|father|mom|"
+    r"\b(?:it's|it is|he's|she's|my (?:wife|husband|son|daughter|mother|father|mom|"
     r"dad|friend|brother|sister|partner|colleague|boss)(?: is)?|hi|hello|dear|thanks|thank you|regards|"
     r"miss|ask for|speak to|speaking to|speaking with|talk to|talking to|talked to|spoke to|spoke with)\s+",
     re.IGNORECASE,
@@ -152,6 +154,21 @@ _EN_NAME_STOP = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april may june "
     "july august september october november december christmas".split()
 )
+# Given names that are also everyday words or places: only after a cue.
+_AMBIGUOUS_NAMES = frozenset(
+    "mark frank jack bill max rose grace amber ruby holly ivy iris jade lily pat sue jean carol hunter "
+    "austin christian victoria virginia jasmine jordan will may june april august dawn hope joy summer "
+    "autumn chase guy rich drew art ray".split()
+)
+_EN_WORD_RE = re.compile(r"(?<![A-Za-z'’])[A-Za-z][A-Za-z'’\-]*(?![A-Za-z])")
+_PINYIN_INITIALS = "b p m f d t n l g k h j q x zh ch sh r z c s y w".split()
+_PINYIN_FINALS = (
+    "a o e ai ei ao ou an en ang eng ong er i ia ie iao iu ian in iang ing iong u ua uo uai ui uan un "
+    "uang ue ve v van vn".split()
+)
+_PINYIN = frozenset([*_PINYIN_FINALS, *(i + f for i in _PINYIN_INITIALS for f in _PINYIN_FINALS)])
+_PINYIN_PAIR_RE = re.compile(r"(?<![A-Za-z])[A-Z][a-z]{0,6}(?:[ \-][A-Z][a-z]{0,6}){1,2}(?![A-Za-z])")
+_NOT_PINYIN_NAMES = frozenset({"hong kong", "huawei mate", "xiaomi mi", "tai chi", "kung fu", "wi fi"})
 _SPELLED_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z](?:[ .\-]{1,2})){3,}[A-Za-z](?![A-Za-z])")
 _SPELL_CUE_RE = re.compile(r"spell|spelt|name|surname|拼写|拼音|字母", re.IGNORECASE)
 
@@ -164,6 +181,16 @@ _ZH_NAME_CUES = (
 )  # fmt: skip
 _ZH_NAME_CUE_RE = re.compile(
     rf"(?:{words_pattern(_ZH_NAME_CUES)})(?:信息)?[\s,，]{{0,2}}(?P<said>是|叫|为|写的是|写的|[:：])?[\s:：]{{0,2}}"
+)
+# A role noun ending in 人 (收礼人, 用药人, 代收人): the words after it are often a name.
+_ZH_ROLE_RE = re.compile(
+    r"[\u4e00-\u9fff]{1,2}人(?:信息|那一栏|一栏)?(?:填的是|填的|写的是|写的|是|叫|为)?[\s:：]{0,2}"
+)
+# A short segment on its own (between punctuation or spaces, or before 和/的/名下): a name when it
+# starts with a surname and is no dictionary word (…，田甜，… / —— 陆子昂 / 刘洋和…).
+_ZH_BOUNDARY = "\\s，,。.!！?？、；;：:（()）“”\"'—/|\x00"
+_ZH_SEGMENT_RE = re.compile(
+    rf"(?:^|(?<=[{_ZH_BOUNDARY}]))[\u4e00-\u9fff]{{2,4}}(?=$|[{_ZH_BOUNDARY}]|和|跟|与|的|名下|敬上|家)"
 )
 _ZH_SELF_RE = re.compile(r"(?:我是|我这边是|这里是|本人)[\s:：]{0,2}")
 _ZH_SURNAME_CUE_RE = re.compile(r"(?:我姓|免贵姓|姓)[\s:：]{0,2}")
@@ -350,11 +377,25 @@ def _emails(text: str) -> Iterator[Found]:
         yield Found(m.start(), m.end(), EntityType.CREDENTIAL, "account")
 
 
-NameEvidence = Literal["strong", "weak", "known"]
+NameEvidence = Literal["strong", "intro", "weak", "known"]
+
+
+_FILLERS_RE = re.compile(r"(?:(?:um+|uh+|er+|erm|ah+|hmm+|like|you know|well|so|yeah)[ ,]+)+", re.IGNORECASE)
+# In lower-case transcripts a capital says nothing: after "i'm" a word that is neither frequent nor
+# shaped like an adjective or a verb form is taken for a name (i'm chidi; not i'm confused).
+_NOT_NAME_SHAPE_RE = re.compile(r".*(?:ed|ing|ly|ful|ous|ive|able|ible|less|ish|est|er|ant|ent|ry|ty|en)$")
+_NOT_NAMES_EN = frozenset(
+    "sure fine good unable upset angry happy sorry confused frustrated annoyed not afraid aware able "
+    "ready done stuck lost calling trying back away out new fed tired mad okay alright just still".split()
+)
 
 
 def _en_name_after(text: str, pos: int, *, evidence: NameEvidence) -> Found | None:
     lex = get_lexicon()
+    filler = _FILLERS_RE.match(text, pos)
+    if filler is not None:
+        pos = filler.end()  # my name is uh kenneth
+    lowercase = not any(ch.isupper() for ch in text)
     end = pos
     words = 0
     for m in _EN_NAME_WORD_RE.finditer(text, pos):
@@ -368,7 +409,12 @@ def _en_name_after(text: str, pos: int, *, evidence: NameEvidence) -> Found | No
         if lower in lex.en_common or lower in _EN_NAME_STOP:
             break
         if not words and evidence != "strong" and lower not in lex.en_first_names:
-            if evidence == "known" or not word[0].isupper():
+            if evidence == "known":
+                return None
+            if lowercase and evidence == "intro":
+                if lower in _NOT_NAMES_EN or _NOT_NAME_SHAPE_RE.match(lower) or len(lower) < 3:
+                    return None
+            elif not word[0].isupper():
                 return None
         end = m.start() + len(word)
         words += 1
@@ -402,16 +448,80 @@ def _zh_name_after(text: str, pos: int, *, surname_first: bool) -> Found | None:
             break
         n += 1
     name = run[:n]
+    if surname_first and n < 2:
+        return None  # 没人管: one character after a cue is a word, not a name
     # A surname first: a name unless the start is a word (马上, 会员); otherwise only if no word at all.
     if name in lex.very_common or (run[:2] in lex.words if surname else name in lex.words):
         return None
     return Found(pos, pos + n, EntityType.PERSON, "name")
 
 
+@functools.cache
+def _not_names_zh() -> frozenset[str]:
+    """Brands and words that start like a name (李宁, 周大福, 敬上): the engine's shipped list."""
+    return frozenset(data_words("not_names_zh.txt"))
+
+
+def _zh_segment_name(segment: str) -> bool:
+    lex = get_lexicon()
+    not_names = _not_names_zh()
+    if any(segment[:k] in not_names for k in range(2, len(segment) + 1)):
+        return False
+    compound = segment[:2] in lex.compound_surnames
+    if not (compound or segment[0] in lex.surnames) or len(segment) > (4 if compound else 3):
+        return False
+    given = segment[2:] if compound else segment[1:]
+    # No cue here, so every given-name character must be one seen in names (查一下, 哈喽, 花呗 are not);
+    # a compound surname (欧阳, 司马) is evidence enough on its own.
+    if not compound and not all(ch in lex.given_chars for ch in given):
+        return False
+    if any(ch in lex.stop_chars for ch in given):
+        return False
+    return segment not in lex.words and segment[:2] not in lex.words
+
+
+def _is_pinyin(word: str, depth: int = 0) -> bool:
+    """``word`` (lower case) split into one to three pinyin syllables: Zhang, Xiaoming, Ouyang."""
+    if not word:
+        return depth > 0
+    if depth == 3:
+        return False
+    return any(
+        word[:k] in _PINYIN and _is_pinyin(word[k:], depth + 1) for k in range(min(6, len(word)), 0, -1)
+    )
+
+
+def _en_names_alone(text: str) -> Iterator[Found]:
+    """Names with no cue: a known given name (and the surname after it), a pair of pinyin words."""
+    lex = get_lexicon()
+    cased = any(ch.isupper() for ch in text)
+    for m in _EN_WORD_RE.finditer(text):
+        lower = m.group().lower()
+        if lower not in lex.en_first_names or lower in _AMBIGUOUS_NAMES or lower in lex.en_common:
+            continue
+        end = m.end()
+        nxt = _EN_WORD_RE.match(text, end + 1) if text[end : end + 1] == " " else None
+        if nxt is not None:
+            word = nxt.group()
+            low = word.lower()
+            surname_like = word[0].isupper() if cased else not low.endswith(("ed", "ing"))
+            if surname_like and low not in lex.en_common and low not in _EN_NAME_STOP:
+                end = nxt.end()
+        yield Found(m.start(), end, EntityType.PERSON, "given-name")
+    for m in _PINYIN_PAIR_RE.finditer(text):
+        words = re.split(r"[ \-]", m.group().lower())
+        if " ".join(words) in _NOT_PINYIN_NAMES or any(len(w) < 2 or w in lex.en_common for w in words):
+            continue  # "Can I", "He Is": English words, not syllables
+        if not all(_is_pinyin(w) for w in words):
+            continue
+        yield Found(m.start(), m.end(), EntityType.PERSON, "pinyin")
+
+
 def _names(text: str) -> Iterator[Found]:
     lex = get_lexicon()
     cues: list[tuple[re.Pattern[str], NameEvidence]] = [
         (_EN_NAME_STRONG_RE, "strong"),
+        (_EN_NAME_INTRO_RE, "intro"),
         (_EN_NAME_WEAK_RE, "weak"),
         (_EN_NAME_KNOWN_RE, "known"),
     ]
@@ -427,6 +537,17 @@ def _names(text: str) -> Iterator[Found]:
         found = _zh_name_after(text, m.end(), surname_first=m.group("said") is None)
         if found is not None:
             yield found
+    for m in _ZH_ROLE_RE.finditer(text):
+        found = _zh_name_after(text, m.end(), surname_first=True)
+        if found is not None:
+            yield found
+    for m in _ZH_SEGMENT_RE.finditer(text):
+        before = text[: m.start()].rstrip()
+        if before[-1:].isdigit():
+            continue  # 99 元包邮: a unit after a number
+        if _zh_segment_name(m.group()):
+            yield Found(m.start(), m.end(), EntityType.PERSON, "segment")
+    yield from _en_names_alone(text)
     for m in _ZH_SELF_RE.finditer(text):
         found = _zh_name_after(text, m.end(), surname_first=True)
         if found is not None:
