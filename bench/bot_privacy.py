@@ -104,13 +104,12 @@ def over_masking(records: Sequence[dict[str, Any]]) -> dict[str, int]:
         offsets = _raw_offsets(text, masked)
         gold = {i for e in record["entities"] for i in range(e["start"], e["end"])}
         engine_masked = {i for e in entities for i in range(e.start, e.end)}
-        hit = {
-            raw
-            for f in egress.find(masked.text)
-            for raw in offsets[f.start : f.end]
-            if raw is not None and not text[raw].isspace()
-        }
         free = {i for i in range(len(text)) if not text[i].isspace()} - gold - engine_masked
+        hit: set[int] = set()
+        for f in egress.find(masked.text):
+            raws = {r for r in offsets[f.start : f.end] if r is not None and not text[r].isspace()}
+            tally[f"rule {f.rule}"] += len(raws & free - hit)
+            hit |= raws
         tally["free chars"] += len(free)
         tally["free chars masked"] += len(hit & free)
         tally["gold chars"] += len(gold)
@@ -269,7 +268,14 @@ def render(command: str, result: dict[str, Any]) -> str:
         "",
         f"- Message characters outside gold values and outside the engine's masks: {free};"
         f" replaced by the egress pass: {free_masked} (**{share(free_masked, free)}**). Gold characters"
-        f" the engine left and the egress pass caught: {over.get('gold chars masked', 0)}.",
+        f" the engine left and the egress pass caught: {over.get('gold chars masked', 0)}. The masked"
+        " characters by rule: "
+        + ", ".join(
+            f"{name[5:]} {n}"
+            for name, n in sorted(over.items(), key=lambda kv: -kv[1])
+            if name.startswith("rule ") and n
+        )
+        + ".",
         f"- Messages that went to the model with no gold value: {over.get('messages without gold', 0)};"
         f" the egress pass masked something in {over.get('messages without gold touched', 0)} of them.",
         *[

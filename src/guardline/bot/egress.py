@@ -190,9 +190,11 @@ _ZH_ROLE_RE = re.compile(
 # starts with a surname and is no dictionary word (…，田甜，… / —— 陆子昂 / 刘洋和…).
 _ZH_BOUNDARY = "\\s，,。.!！?？、；;：:（()）“”\"'—/|\x00"
 _ZH_SEGMENT_RE = re.compile(
-    rf"(?:^|(?<=[{_ZH_BOUNDARY}]))[\u4e00-\u9fff]{{2,4}}(?=$|[{_ZH_BOUNDARY}]|和|跟|与|的|名下|敬上|家)"
+    rf"(?:^|(?<=[{_ZH_BOUNDARY}]))[\u4e00-\u9fff]{{2,4}}(?=$|[{_ZH_BOUNDARY}]|和|跟|与|的|(?P<told>名下|敬上|家吗))"
 )
-_ZH_SELF_RE = re.compile(r"(?:我是|我这边是|这里是|本人)[\s:：]{0,2}")
+_ZH_SELF_RE = re.compile(
+    r"(?:我是|我这边是|这里是|本人|是|转给|交给|转交|找|打给|寄给|送给|问问|联系|告诉|收[:：])[\s:：]{0,2}"
+)
 _ZH_SURNAME_CUE_RE = re.compile(r"(?:我姓|免贵姓|姓)[\s:：]{0,2}")
 _ZH_HONORIFIC_RE = re.compile(r"(?:先生|女士|小姐|太太|夫人|老师|师傅|经理)")
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff·•]{1,6}")
@@ -425,12 +427,16 @@ def _en_name_after(text: str, pos: int, *, evidence: NameEvidence) -> Found | No
     return Found(pos, end, EntityType.PERSON, "name")
 
 
-def _zh_name_after(text: str, pos: int, *, surname_first: bool) -> Found | None:
+def _zh_name_after(text: str, pos: int, *, surname_first: bool, weak: bool = False) -> Found | None:
     """A Chinese name at ``pos``: it must start with a surname when ``surname_first`` (我是王伟; 收件人
-    写错了 is no name), otherwise anything that is not a dictionary word (收件人是玛丽)."""
+    写错了 is no name), otherwise anything that is not a dictionary word (收件人是玛丽). After a ``weak``
+    cue (是, 找, 转给) it must also be made of characters seen in names, and Latin words are not names
+    (是iPhone)."""
     lex = get_lexicon()
     latin = _LATIN_NAME_RE.match(text, pos)
     if latin is not None:
+        if weak:
+            return None
         return _en_name_after(text, pos, evidence="strong")
     m = _CJK_RUN_RE.match(text, pos)
     if m is None:
@@ -448,8 +454,13 @@ def _zh_name_after(text: str, pos: int, *, surname_first: bool) -> Found | None:
             break
         n += 1
     name = run[:n]
+    if any(name[:k] in _not_names_zh() for k in range(2, n + 1)):
+        return None  # 国行, 李宁: a word or a brand
     if surname_first and n < 2:
         return None  # 没人管: one character after a cue is a word, not a name
+    given = name[2:] if name[:2] in lex.compound_surnames else name[1:]
+    if weak and not all(ch in lex.given_chars and ch not in lex.stop_chars for ch in given):
+        return None  # 是史上最, 找客服
     # A surname first: a name unless the start is a word (马上, 会员); otherwise only if no word at all.
     if name in lex.very_common or (run[:2] in lex.words if surname else name in lex.words):
         return None
@@ -462,7 +473,7 @@ def _not_names_zh() -> frozenset[str]:
     return frozenset(data_words("not_names_zh.txt"))
 
 
-def _zh_segment_name(segment: str) -> bool:
+def _zh_segment_name(segment: str, *, told: bool = False) -> bool:
     lex = get_lexicon()
     not_names = _not_names_zh()
     if any(segment[:k] in not_names for k in range(2, len(segment) + 1)):
@@ -471,13 +482,15 @@ def _zh_segment_name(segment: str) -> bool:
     if not (compound or segment[0] in lex.surnames) or len(segment) > (4 if compound else 3):
         return False
     given = segment[2:] if compound else segment[1:]
-    # No cue here, so every given-name character must be one seen in names (查一下, 哈喽, 花呗 are not);
-    # a compound surname (欧阳, 司马) is evidence enough on its own.
-    if not compound and not all(ch in lex.given_chars for ch in given):
+    # No cue here, so every given-name character must be one seen in names (查一下, 哈喽, 花呗 are not),
+    # unless what follows says it is a name (名下, 敬上); a compound surname (欧阳, 司马) is evidence
+    # enough on its own.
+    if not (compound or told) and not all(ch in lex.given_chars for ch in given):
         return False
     if any(ch in lex.stop_chars for ch in given):
         return False
-    return segment not in lex.words and segment[:2] not in lex.words
+    # 叶子琪 starts with a word and is a name; 周末 is only a word.
+    return segment not in lex.words and (compound or len(segment) > 2 or segment[:2] not in lex.words)
 
 
 def _is_pinyin(word: str, depth: int = 0) -> bool:
@@ -545,11 +558,12 @@ def _names(text: str) -> Iterator[Found]:
         before = text[: m.start()].rstrip()
         if before[-1:].isdigit():
             continue  # 99 元包邮: a unit after a number
-        if _zh_segment_name(m.group()):
+        told = m.group("told") is not None or before.endswith("—")  # 徐凤英名下 / —— 陆子昂
+        if _zh_segment_name(m.group(), told=told):
             yield Found(m.start(), m.end(), EntityType.PERSON, "segment")
     yield from _en_names_alone(text)
     for m in _ZH_SELF_RE.finditer(text):
-        found = _zh_name_after(text, m.end(), surname_first=True)
+        found = _zh_name_after(text, m.end(), surname_first=True, weak=True)
         if found is not None:
             yield found
     for m in _ZH_SURNAME_CUE_RE.finditer(text):
