@@ -48,9 +48,10 @@ def serve(requests: list[bytes]) -> tuple[ThreadingHTTPServer, str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            requests.append(
-                self.path.encode() + b"\n" + str(dict(self.headers.items())).encode() + b"\n" + body
-            )
+            # Content-Length and Host are the body's size and the stub's own address: a 4-digit code
+            # would "match" them by chance, and no value can hide in them.
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("content-length", "host")}
+            requests.append(self.path.encode() + b"\n" + str(headers).encode() + b"\n" + body)
             data = json.dumps(
                 {"choices": [{"message": {"role": "assistant", "content": "好的，已为您处理。"}}]}
             )
@@ -286,9 +287,11 @@ def render(command: str, result: dict[str, Any]) -> str:
         "",
         "A value reaches the model only when both the PII engine and the egress pass miss it. The egress"
         " pass masks by shape and cue, not by meaning: long digit runs (written or read out), codes mixing"
-        " letters and digits, what follows a credential word, the words after a name cue, e-mail addresses;"
-        " so it also hides order numbers and product codes from the model (tools handle those)."
-        " tests/bot/test_llm_privacy.py asserts zero on its own corpus, messages the engine misses included.",
+        " letters and digits, what follows a credential word, the words after a name cue and words that"
+        " look like names, e-mail addresses; so it also hides order, tracking and product numbers from the"
+        " model (tools handle those), which is most of its over-masking (rules digits, spoken, code)."
+        " What both miss is names with no cue. tests/bot/test_llm_privacy.py asserts zero on its own"
+        " corpus, messages the engine misses included (docs/bot-model-egress.md).",
     ]
     return "\n".join(lines) + "\n"
 

@@ -197,6 +197,8 @@ _ZH_SELF_RE = re.compile(
 )
 _ZH_SURNAME_CUE_RE = re.compile(r"(?:我姓|免贵姓|姓)[\s:：]{0,2}")
 _ZH_HONORIFIC_RE = re.compile(r"(?:先生|女士|小姐|太太|夫人|老师|师傅|经理)")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff·•]{1,6}")
 _LATIN_NAME_RE = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:\s[A-Za-z][A-Za-z'’\-]*){0,2}")
 
@@ -345,11 +347,13 @@ def _secret_at(text: str, pos: int, *, words: bool) -> Found | None:
     return Found(pos, pos + len(token), EntityType.CREDENTIAL, "secret")
 
 
-def _secrets(text: str) -> Iterator[Found]:
+def _secrets(text: str, *, latin: bool) -> Iterator[Found]:
     for m in _ZH_SECRET_CUE_RE.finditer(text):
         found = _secret_at(text, m.end(), words=True)
         if found is not None:
             yield found
+    if not latin:
+        return
     for m in _EN_SECRET_CUE_RE.finditer(text):
         found = _secret_at(text, m.end(), words=bool(m.group("password") and m.group("said")))
         if found is not None:
@@ -530,8 +534,7 @@ def _en_names_alone(text: str) -> Iterator[Found]:
         yield Found(m.start(), m.end(), EntityType.PERSON, "pinyin")
 
 
-def _names(text: str) -> Iterator[Found]:
-    lex = get_lexicon()
+def _en_names(text: str) -> Iterator[Found]:
     cues: list[tuple[re.Pattern[str], NameEvidence]] = [
         (_EN_NAME_STRONG_RE, "strong"),
         (_EN_NAME_INTRO_RE, "intro"),
@@ -546,6 +549,11 @@ def _names(text: str) -> Iterator[Found]:
     for m in _SPELLED_RE.finditer(text):
         named = _SPELL_CUE_RE.search(text, max(0, m.start() - 40), m.start())
         yield Found(m.start(), m.end(), EntityType.PERSON if named else EntityType.CREDENTIAL, "spelled")
+    yield from _en_names_alone(text)
+
+
+def _zh_names(text: str) -> Iterator[Found]:
+    lex = get_lexicon()
     for m in _ZH_NAME_CUE_RE.finditer(text):
         found = _zh_name_after(text, m.end(), surname_first=m.group("said") is None)
         if found is not None:
@@ -561,7 +569,6 @@ def _names(text: str) -> Iterator[Found]:
         told = m.group("told") is not None or before.endswith("—")  # 徐凤英名下 / —— 陆子昂
         if _zh_segment_name(m.group(), told=told):
             yield Found(m.start(), m.end(), EntityType.PERSON, "segment")
-    yield from _en_names_alone(text)
     for m in _ZH_SELF_RE.finditer(text):
         found = _zh_name_after(text, m.end(), surname_first=True, weak=True)
         if found is not None:
@@ -583,10 +590,19 @@ def find(text: str) -> list[Found]:
     """Everything the egress pass would mask in ``text``; existing placeholders are never touched."""
     blanked = _blank_placeholders(text)
     protected = _protected(blanked)
+    # Rules of a script the text does not use are skipped: most messages are all Chinese or all English.
+    latin = _LATIN_RE.search(blanked) is not None
+    cjk = _CJK_RE.search(blanked) is not None
     found: list[Found] = []
-    for rule in (_numbers(blanked, protected), _codes(blanked), _secrets(blanked), _emails(blanked)):
+    rules = [_numbers(blanked, protected), _secrets(blanked, latin=latin)]
+    if latin:
+        rules += [_codes(blanked), _emails(blanked)]
+    for rule in rules:
         found.extend(f for f in rule if not _inside(f.start, f.end, protected))
-    found.extend(_names(blanked))
+    if latin:
+        found.extend(_en_names(blanked))
+    if cjk:
+        found.extend(_zh_names(blanked))
     # A rule may run into a neighbouring placeholder's blanked characters (a name cue right before
     # one); trim so the placeholder survives intact.
     out = []
