@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import re
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guardline.bot import egress
 from guardline.bot.llm import build_prompt, mask_for_model, restore_answer
@@ -31,6 +34,8 @@ ENGINE_MISSES = [
     ("Zhang Wei 收，谢谢", "Zhang Wei"),
     ("the surname, spell it s m i t h", "s m i t h"),
 ]
+
+_PLACEHOLDER = re.compile(r"[<＜][A-Z_]+_[0-9]+[>＞]")
 
 # Shop talk a model needs to answer: left exactly as it is.
 ORDINARY = [
@@ -166,3 +171,28 @@ def test_the_system_prompt_and_its_canary_are_sent_as_they_are() -> None:
     assert "202405180032" not in user
     assert user.count("<CREDENTIAL_1>") == 2  # message and draft agree on one placeholder
     assert "12月3日" in user
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "<PHONE_1>", "<PERSON_2>", "＜EMAIL_1＞", "我叫", "my name is ", "i'm ", "密码是", "password is ",
+        "收件人", "王", "欧阳", "建国", "john", "Smith", "幺三八", "一二三四", "five five ", "twenty ",
+        "12345", "E1234567", "abc123", "-", " ", "，", "、", "@", "gmail.com", "元", "GB", "2024-12-01",
+        "订单", "order ", "x", "先生", "s m i t h",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=12).map("".join))
+def test_masking_keeps_every_placeholder_and_a_second_pass_unmasks_nothing(text: str) -> None:
+    vault = PlaceholderVault()
+    once = egress.mask(text, vault).text
+    for placeholder in ("<PHONE_1>", "<PERSON_2>", "＜EMAIL_1＞"):
+        assert once.count(placeholder) >= text.count(placeholder)
+    # Not idempotent: a placeholder is a boundary, so a second pass may mask a little more around it
+    # ("王王" before one reads as a name); it never gives anything back.
+    twice = egress.mask(once, vault).text
+    for placeholder in set(_PLACEHOLDER.findall(once)):
+        assert twice.count(placeholder) >= once.count(placeholder)
+    assert restore_answer(once, vault).count("<") <= once.count("<")

@@ -86,7 +86,7 @@ _ZH_SECRET_CUE_RE = re.compile(
     r"(?:是|为|改成了|改成|改为|设成|设为|设置成|设置为|换成了|换成|就是|写的是)?[\s:：,，]{0,3}"
 )
 _EN_SECRET_CUE_RE = re.compile(
-    r"\b(?:(?P<password>password|passcode|passwd|pwd|passphrase|secret)|pin(?:\s+(?:number|code))?|otp|"
+    r"(?<![A-Za-z0-9'])(?:(?P<password>password|passcode|passwd|pwd|passphrase|secret)|pin(?:\s+(?:number|code))?|otp|"
     r"one[- ]time (?:code|password)|(?:verification|security|auth|authentication|access|login|2fa|"
     r"confirmation|sms|reset) code|code|cvv|cvc|token|api[ _-]?key|private key|recovery (?:code|phrase)|"
     r"seed phrase)(?:(?P<said>\s+(?:is|was|is now|should be|i set was|i used was)\s+|\s*[:=]\s*)|\s+)",
@@ -98,6 +98,7 @@ _KEY_VALUE_RE = re.compile(
     re.IGNORECASE,
 )
 _SECRET_TOKEN_RE = re.compile(r"[!-~]{3,64}")
+_ASCII_TOKEN_RE = re.compile(r"[A-Za-z0-9!@#$%^&*_\-]{1,64}")
 _TRAILING = ".,;:!?)]}'\"。，；：！？"
 _NOT_SECRETS = frozenset(
     "wrong incorrect correct expired invalid not the a an my your reset forgotten forgot changed sent "
@@ -106,8 +107,9 @@ _NOT_SECRETS = frozenset(
     "same different new old also too still here there".split()
 )
 _ACCOUNT_CUE_RE = re.compile(
-    r"(?:微信号?|QQ号?|qq号?|用户名|账号|帐号|会员名|昵称|\b(?:wechat(?: id)?|qq|whatsapp|telegram|skype|"
-    r"instagram|twitter|username|user name|user id|handle|login|account(?: name| id)?)\b)"
+    r"(?:微信号?|QQ号?|qq号?|用户名|账号|帐号|会员名|昵称|"
+    r"(?<![A-Za-z0-9])(?:wechat(?: id)?|qq|whatsapp|telegram|skype|instagram|twitter|username|"
+    r"user name|user id|handle|login|account(?: name| id)?)(?![A-Za-z]))"
     r"(?:\s+(?:is|was)\s+|\s*[:：=]\s*|\s*(?:是|为)\s*|\s+)",
     re.IGNORECASE,
 )
@@ -116,37 +118,39 @@ _ACCOUNT_TOKEN_RE = re.compile(r"@?[A-Za-z0-9][A-Za-z0-9_.\-]{2,40}")
 # -- e-mail addresses and URLs with a user ------------------------------------------------------------
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*\s?[@＠]\s?[A-Za-z0-9\-]+(?:[.。][A-Za-z0-9\-]+)+")
-_HANDLE_RE = re.compile(r"(?<![A-Za-z0-9_.@])@[A-Za-z0-9_][A-Za-z0-9_.]{2,30}")
+_HANDLE_RE = re.compile(r"(?<![A-Za-z0-9_.@\x00])@[A-Za-z0-9_][A-Za-z0-9_.]{2,30}")
 _TLDS = "com|net|org|cn|edu|gov|io|co|uk|de|jp|hk|tw|me|info|biz|us|ca|au"
 _SPOKEN_EMAIL_RE = re.compile(
     rf"(?<![A-Za-z])[A-Za-z0-9][A-Za-z0-9._\-]*(?:\s+(?:dot|underscore|dash|hyphen)\s+[A-Za-z0-9]+)*"
-    rf"\s+(?:at|艾特|圈a)\s+[A-Za-z0-9\-]+(?:\s+(?:dot|点)\s+[A-Za-z0-9\-]+)*\s+(?:dot|点)\s+(?:{_TLDS})\b",
+    rf"\s+(?:at|艾特|圈a)\s+[A-Za-z0-9\-]+(?:\s+(?:dot|点)\s+[A-Za-z0-9\-]+)*\s+(?:dot|点)\s+(?:{_TLDS})(?![A-Za-z])",
     re.IGNORECASE,
 )
-_URL_USER_RE = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://(?P<user>[^\s/@:]+(?::[^\s/@]*)?)@")
+_URL_USER_RE = re.compile(
+    r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://(?P<user>[^\s/@:]+(?::[^\s/@]*)?)@"
+)
 
 # -- names after a cue --------------------------------------------------------------------------------
 
 # Cues after which the next words are a name whatever they look like.
 _EN_NAME_STRONG_RE = re.compile(
-    r"\b(?:my name is|my name's|name is|name's|names|name|full name|first name|last name|surname|"
-    r"family name|given name|call me|recipient|addressed to|under the name(?: of)?|in the name of|named|"
-    r"cardholder|card holder|account holder|attn|attention|spelled|spelt|signed|mr|mrs|ms|dr|mister)"
-    r"\b[.:]?\s*(?:is\s+|was\s+)?",
+    r"(?<![A-Za-z0-9'])(?:my name is|my name's|name is|name's|names|name|full name|first name|last name|"
+    r"surname|family name|given name|call me|recipient|addressed to|under the name(?: of)?|in the name of|"
+    r"named|cardholder|card holder|account holder|attn|attention|spelled|spelt|signed|mr|mrs|ms|dr|mister)"
+    r"(?![A-Za-z])[.:]?\s*(?:is\s+|was\s+)?",
     re.IGNORECASE,
 )
 # Cues after which a name is likely but so is anything else (I'm looking, this is about): the first
 # word has to be a known given name or written with a capital.
-_EN_NAME_INTRO_RE = re.compile(r"\b(?:i'm|i am|im|this is)\s+", re.IGNORECASE)
+_EN_NAME_INTRO_RE = re.compile(r"(?<![A-Za-z0-9'])(?:i'm|i am|im|this is)\s+", re.IGNORECASE)
 _EN_NAME_WEAK_RE = re.compile(
-    r"\b(?:it's|it is|he's|she's|my (?:wife|husband|son|daughter|mother|father|mom|"
+    r"(?<![A-Za-z0-9'])(?:it's|it is|he's|she's|my (?:wife|husband|son|daughter|mother|father|mom|"
     r"dad|friend|brother|sister|partner|colleague|boss)(?: is)?|hi|hello|dear|thanks|thank you|regards|"
     r"miss|ask for|speak to|speaking to|speaking with|talk to|talking to|talked to|spoke to|spoke with)\s+",
     re.IGNORECASE,
 )
 # Cues after which only a known given name counts ("from sarah", "for james"): a capital there is
 # mostly a place or a brand (from Shanghai, with SF Express).
-_EN_NAME_KNOWN_RE = re.compile(r"\b(?:from|for|with|and|by|to)\s+", re.IGNORECASE)
+_EN_NAME_KNOWN_RE = re.compile(r"(?<![A-Za-z0-9'])(?:from|for|with|and|by|to)\s+", re.IGNORECASE)
 _EN_NAME_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
 _EN_NAME_STOP = frozenset(
     "calling speaking here from and or the a an of my your our his her their to for with at on in about "
@@ -186,11 +190,12 @@ _ZH_NAME_CUE_RE = re.compile(
 _ZH_ROLE_RE = re.compile(
     r"[\u4e00-\u9fff]{1,2}人(?:信息|那一栏|一栏)?(?:填的是|填的|写的是|写的|是|叫|为)?[\s:：]{0,2}"
 )
-# A short segment on its own (between punctuation or spaces, or before 和/的/名下): a name when it
+# A short segment on its own (between punctuation or spaces, before Latin or 和/的/名下): a name when it
 # starts with a surname and is no dictionary word (…，田甜，… / —— 陆子昂 / 刘洋和…).
 _ZH_BOUNDARY = "\\s，,。.!！?？、；;：:（()）“”\"'—/|\x00"
 _ZH_SEGMENT_RE = re.compile(
-    rf"(?:^|(?<=[{_ZH_BOUNDARY}]))[\u4e00-\u9fff]{{2,4}}(?=$|[{_ZH_BOUNDARY}]|和|跟|与|的|(?P<told>名下|敬上|家吗))"
+    rf"(?:^|(?<=[{_ZH_BOUNDARY}]))[\u4e00-\u9fff]{{2,4}}"
+    rf"(?=$|[{_ZH_BOUNDARY}0-9０-９A-Za-z]|和|跟|与|的|(?P<told>名下|敬上|家吗))"
 )
 _ZH_SELF_RE = re.compile(
     r"(?:我是|我这边是|这里是|本人|是|转给|交给|转交|找|打给|寄给|送给|问问|联系|告诉|收[:：])[\s:：]{0,2}"
@@ -198,6 +203,7 @@ _ZH_SELF_RE = re.compile(
 _ZH_SURNAME_CUE_RE = re.compile(r"(?:我姓|免贵姓|姓)[\s:：]{0,2}")
 _ZH_HONORIFIC_RE = re.compile(r"(?:先生|女士|小姐|太太|夫人|老师|师傅|经理)")
 _LATIN_RE = re.compile(r"[A-Za-z]")
+_LETTER_WORD_RE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+(?![A-Za-z0-9])")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff·•]{1,6}")
 _LATIN_NAME_RE = re.compile(r"[A-Za-z][A-Za-z'’\-]*(?:\s[A-Za-z][A-Za-z'’\-]*){0,2}")
@@ -333,6 +339,10 @@ def _secret_at(text: str, pos: int, *, words: bool) -> Found | None:
         after = window[spoken.end : spoken.end + 1]
         if not (after.isascii() and after.isalnum()):
             return Found(pos, pos + spoken.end, EntityType.CREDENTIAL, "secret")
+        if spoken.spoken:  # 幺三八john: read-out digits and typed letters, one password
+            rest = _ASCII_TOKEN_RE.match(text, pos + spoken.end)
+            end = rest.end() if rest is not None else pos + spoken.end
+            return Found(pos, end, EntityType.CREDENTIAL, "secret")
     m = _SECRET_TOKEN_RE.match(text, pos)
     if m is None:
         return None
@@ -392,7 +402,8 @@ _FILLERS_RE = re.compile(r"(?:(?:um+|uh+|er+|erm|ah+|hmm+|like|you know|well|so|
 _NOT_NAME_SHAPE_RE = re.compile(r".*(?:ed|ing|ly|ful|ous|ive|able|ible|less|ish|est|er|ant|ent|ry|ty|en)$")
 _NOT_NAMES_EN = frozenset(
     "sure fine good unable upset angry happy sorry confused frustrated annoyed not afraid aware able "
-    "ready done stuck lost calling trying back away out new fed tired mad okay alright just still".split()
+    "ready done stuck lost calling trying back away out new fed tired mad okay alright just still "
+    "password passcode pin code email phone number order account".split()
 )
 
 
@@ -401,7 +412,8 @@ def _en_name_after(text: str, pos: int, *, evidence: NameEvidence) -> Found | No
     filler = _FILLERS_RE.match(text, pos)
     if filler is not None:
         pos = filler.end()  # my name is uh kenneth
-    lowercase = not any(ch.isupper() for ch in text)
+    # Letters of codes (E1234567, 12345GB) do not make a transcript cased.
+    lowercase = not any(ch.isupper() for w in _LETTER_WORD_RE.findall(text) for ch in w)
     end = pos
     words = 0
     for m in _EN_NAME_WORD_RE.finditer(text, pos):
@@ -564,8 +576,8 @@ def _zh_names(text: str) -> Iterator[Found]:
             yield found
     for m in _ZH_SEGMENT_RE.finditer(text):
         before = text[: m.start()].rstrip()
-        if before[-1:].isdigit():
-            continue  # 99 元包邮: a unit after a number
+        if before[-1:].isdigit() or text[m.start() - 1 : m.start()] == _BLANK:
+            continue  # 99 元包邮, <CREDENTIAL_1>元: a unit after a number
         told = m.group("told") is not None or before.endswith("—")  # 徐凤英名下 / —— 陆子昂
         if _zh_segment_name(m.group(), told=told):
             yield Found(m.start(), m.end(), EntityType.PERSON, "segment")
