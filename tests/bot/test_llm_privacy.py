@@ -1,6 +1,7 @@
 """The optional model sees placeholders only: a real OpenAI-compatible stub on 127.0.0.1 records every
-request, and after conversations full of personal data none of the raw values (nor their digits) is in
-any of them. Placeholders in its answers are restored only from the same customer's vault."""
+request, and after conversations full of personal data -- some of it what the PII engine misses and only
+the egress pass catches -- none of the raw values (nor their digits) is in any of them. Placeholders in
+its answers are restored only from the same customer's vault."""
 
 from __future__ import annotations
 
@@ -61,6 +62,18 @@ CONVERSATIONS: list[tuple[str, list[str], list[str]]] = [
             "1600 Amphitheatre Parkway",
             "four one five, five five five, zero one three two",
         ],
+    ),
+    (
+        # What the PII engine itself leaves in clear: the egress pass (bot/egress.py) masks it.
+        "cust-4",
+        [
+            "my name is uh kenneth okay, how do returns work?",
+            "支付密码是zhangsan，被盗了怎么办",
+            "my passport number is e nine eight seven six five four three two, do you ship to Hong Kong?",
+            "收礼人周国华，发什么快递",
+            "the password i set was sunshine, what payment methods do you accept?",
+        ],
+        ["kenneth", "zhangsan", "nine eight seven six five four three two", "98765432", "周国华", "sunshine"],
     ),
 ]
 
@@ -132,13 +145,15 @@ def test_no_raw_value_reaches_the_model_and_answers_restore_only_own_values(
             for value in values:
                 for form in _forms(value):
                     assert form not in seen, f"a raw value reached the model: {form[:3]}..."
-        assert re.search(r"<(PHONE|PERSON|ADDRESS|ID_CARD|BANK_CARD|EMAIL)_\d+>", seen)
+        assert re.search(r"<(PHONE|PERSON|ADDRESS|ID_CARD|BANK_CARD|EMAIL|CREDENTIAL|PASSPORT)_\d+>", seen)
     # Answers: the customer's own name and phone come back; IDs, cards and invented placeholders do not.
     first = replies["cust-1"][0]["reply"]["body"]
     assert "王建国" in first
     assert "13812345678" in first
     assert "<PHONE_9>" in first
     assert "<ID_CARD_7>" in first
+    # A name only the egress pass found comes back to its owner too; the other customers never see it.
+    assert "kenneth" in replies["cust-4"][0]["reply"]["body"]
     id_reply = replies["cust-2"][0]["reply"]["body"]
     assert "<ID_CARD_1>" in id_reply
     assert "11010519491231002X" not in id_reply
