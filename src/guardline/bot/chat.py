@@ -144,7 +144,9 @@ def runtime_from(settings: Settings) -> Runtime:
 # -- audit ----------------------------------------------------------------------------------------
 
 
-def event(principal: Principal, tenant_id: uuid.UUID, action: str, **fields: Any) -> Event:
+def event(
+    principal: Principal, tenant_id: uuid.UUID, action: str, *, request_id: str | None = None, **fields: Any
+) -> Event:
     actor_type, actor_id = principal.audit_actor()
     return Event(
         action=action,
@@ -152,6 +154,7 @@ def event(principal: Principal, tenant_id: uuid.UUID, action: str, **fields: Any
         actor_id=actor_id,
         tenant_id=tenant_id,
         source_ip=address_or_none(principal.source_ip),
+        request_id=request_id,
         **fields,
     )
 
@@ -471,6 +474,7 @@ def finish_turn(
     reply: BotReply,
     analyzed_reply: Analyzed,
     model: str,
+    request_id: str | None = None,
 ) -> tuple[uuid.UUID, uuid.UUID | None, list[Recorded]]:
     """Store the bot's reply, remember the turn, queue a handoff; audit events in the same transaction."""
     customer = ctx.session.get(Customer, pending.customer_id)
@@ -508,6 +512,7 @@ def finish_turn(
             principal,
             ctx.tenant.id,
             "bot.reply",
+            request_id=request_id,
             object_type="conversation",
             object_id=str(conversation.id),
             customer_id=customer.id,
@@ -535,6 +540,7 @@ def finish_turn(
                 principal,
                 ctx.tenant.id,
                 "bot.handoff",
+                request_id=request_id,
                 object_type="handoff",
                 object_id=str(queued.id),
                 customer_id=customer.id,
@@ -568,12 +574,14 @@ def guard_event(
     stage: Literal["input", "output"],
     conversation_id: uuid.UUID | None = None,
     customer_id: uuid.UUID | None = None,
+    request_id: str | None = None,
 ) -> Event:
     action = "bot.guard_sanitize" if decision.action is Action.SANITIZE else "bot.guard_block"
     return event(
         principal,
         tenant_id,
         action,
+        request_id=request_id,
         result="denied" if decision.action is Action.BLOCK else "success",
         object_type="conversation" if conversation_id else None,
         object_id=str(conversation_id) if conversation_id else None,

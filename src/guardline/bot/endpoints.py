@@ -104,7 +104,9 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
         runtime, tenant_slug=tenant.slug, verified=verified, principal=work.principal, incoming=incoming
     )
     if not decision.allowed:
-        await work.arecord(chat.guard_event(work.principal, tenant.id, decision, stage="input"))
+        await work.arecord(
+            chat.guard_event(work.principal, tenant.id, decision, stage="input", request_id=work.request_id)
+        )
         limited = chat.rate_limited(decision)
         if limited is not None:
             raise limited
@@ -142,6 +144,7 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
             reply=final,
             analyzed_reply=analyzed_reply,
             model=model,
+            request_id=work.request_id,
         )
     )
     recorder.committed(recorded)
@@ -154,6 +157,7 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
                 stage="output",
                 conversation_id=pending.conversation_id,
                 customer_id=pending.customer_id,
+                request_id=work.request_id,
             ),
         )
     return BotMessageRead(
