@@ -140,12 +140,14 @@ def test_restore_puts_back_egress_values_only_from_the_same_vault_and_only_showa
     assert masked == "my name is uh <PERSON_1>, the password i set was <CREDENTIAL_1>"
     answer = "Thanks <PERSON_1>, never share <CREDENTIAL_1>."
     # The customer's own name comes back; a secret never does, even to its owner.
-    assert restore_answer(answer, vault) == "Thanks kenneth, never share <CREDENTIAL_1>."
+    assert restore_answer(answer, vault, "en") == "Thanks kenneth, never share [withheld]."
     # Another conversation's vault (or an empty one) restores nothing.
     other = PlaceholderVault()
     egress.mask("hi i'm chidi", other)
-    assert restore_answer(answer, other) == "Thanks chidi, never share <CREDENTIAL_1>."
-    assert restore_answer(answer, PlaceholderVault()) == answer
+    assert restore_answer(answer, other, "en") == "Thanks chidi, never share [withheld]."
+    assert restore_answer(answer, PlaceholderVault(), "en") == "Thanks [withheld], never share [withheld]."
+    # Whatever is not restored reads as withheld, never as a raw placeholder.
+    assert restore_answer("已核对证件＜ID_CARD_1＞", vault) == "已核对证件（已隐去）"
 
 
 def test_the_same_value_keeps_its_placeholder_across_the_engine_and_the_egress_pass() -> None:

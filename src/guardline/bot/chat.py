@@ -447,7 +447,9 @@ def phrase(
         answer = model.complete(pending.prompt.messages)
     except ModelUnavailable:
         return pending.reply, "fallback"
-    return dataclasses.replace(pending.reply, body=restore_answer(answer, pending.vault)), "used"
+    return dataclasses.replace(
+        pending.reply, body=restore_answer(answer, pending.vault, pending.reply.lang)
+    ), "used"
 
 
 def check_output(runtime: Runtime, pending: _Pending, reply: BotReply) -> tuple[BotReply, GuardDecision]:

@@ -23,6 +23,7 @@ from guardline.bot import egress
 from guardline.config import Settings
 from guardline.errors import GuardlineError
 from guardline.pii import EntityType, PlaceholderVault, anonymize, get_engine
+from guardline.pii.operators.placeholder import replace_placeholders
 
 # Types a model's answer may show back to the customer they belong to; IDs, cards and credentials stay
 # masked even for their owner (a reply is shown on screens and read out on calls).
@@ -146,6 +147,13 @@ def build_prompt(*, shop: str, lang: str, masked_message: str, draft: str, vault
     return Prompt([{"role": "system", "content": system}, {"role": "user", "content": user}], system, canary)
 
 
-def restore_answer(answer: str, vault: PlaceholderVault) -> str:
-    """Fill back only placeholders this conversation's vault minted, of the restorable types."""
-    return vault.restore(answer, allow=vault.placeholders(types=RESTORABLE), allow_types=RESTORABLE)
+# What the customer reads where the model's answer names a value that is not restored (an ID number,
+# a card, a code the egress pass took; a placeholder the model made up): never a raw "<ID_CARD_1>".
+WITHHELD: dict[str, str] = {"zh": "（已隐去）", "en": "[withheld]"}
+
+
+def restore_answer(answer: str, vault: PlaceholderVault, lang: str = "zh") -> str:
+    """Fill back only placeholders this conversation's vault minted, of the restorable types; any
+    other placeholder becomes a neutral marker."""
+    restored = vault.restore(answer, allow=vault.placeholders(types=RESTORABLE), allow_types=RESTORABLE)
+    return replace_placeholders(restored, WITHHELD["en" if lang == "en" else "zh"])

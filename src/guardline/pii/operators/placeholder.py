@@ -24,6 +24,11 @@ _TYPES = {t.value: t for t in EntityType}
 UnknownPolicy = Literal["keep", "remove"]
 
 
+def replace_placeholders(text: str, marker: str) -> str:
+    """Every placeholder left in ``text`` (in any of the forms ``restore`` reads) replaced by ``marker``."""
+    return _PLACEHOLDER.sub(marker, text)
+
+
 class PlaceholderVault:
     """Maps placeholders to the original values of one conversation (holds personal data)."""
 
