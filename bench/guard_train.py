@@ -5,8 +5,9 @@ Run from the repository root with the project venv::
     .venv/bin/python bench/guard_train.py            # write src/guardline/guard/data/classifier.json
     .venv/bin/python bench/guard_train.py --check    # rebuild in memory, compare with the shipped file
 
-Only the tuning splits (train; stress and fresh after their first looks) and the bot's intent
-training utterances (as benign messages) are read: held-out, fresh2 and fresh3 stay unseen, so
+Only the tuning splits (bench/guard.py's ``TUNING_SPLITS``: train, and stress, fresh, fresh2 and
+fresh3 after their first looks) and the bot's intent training utterances (as benign messages) are
+read: the unseen splits (``UNSEEN_SPLITS``: held-out, and fresh4 once it exists) stay unseen, so
 bench/guard.py measures on them. Validation is carved from the tuning data: five folds by a digest
 of the message with digits removed (the copies a placeholder renders, and the two carriers of a
 wrapped line, fall in the same fold), so every tuning message gets an out-of-fold probability from
@@ -34,6 +35,9 @@ import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/guard.py owns the split lists
+
+from guard import TUNING_SPLITS, UNSEEN_SPLITS
 from guardline.guard import InputGuard
 from guardline.guard.classifier import (
     CLASSES,
@@ -48,8 +52,6 @@ from guardline.guard.classifier import (
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus" / "guard"
-TUNING_SPLITS = ("train", "stress", "fresh")
-UNSEEN_SPLITS = ("heldout", "fresh2", "fresh3")
 # The bot's intent training utterances (not its held-out files): ordinary customer messages in chat
 # and hotline style, more benign variety than the guard corpus has. Benign tuning data here.
 BOT_UTTERANCES = tuple(
@@ -64,7 +66,11 @@ COMBINED_FP_BUDGET = 0.0075
 
 
 def _split(split: str) -> list[dict[str, str]]:
-    return [json.loads(line) for line in (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+    """The records of one split; none when its file is missing (an unseen split not written yet)."""
+    path = CORPUS / f"{split}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def tuning_records() -> list[dict[str, str]]:

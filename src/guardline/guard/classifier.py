@@ -9,7 +9,7 @@ per term its IDF and one weight per class. Inference is pure Python and reproduc
 lookup per n-gram, about 0.1 ms for a customer message, nothing to import at run time.
 
 Two thresholds travel with the weights, both chosen by the training script on out-of-fold
-predictions over the tuning data (never on held-out, fresh2 or fresh3): ``block_threshold``, at or
+predictions over the tuning data (never on an unseen split: held-out, fresh4): ``block_threshold``, at or
 above which the model blocks on its own, and ``tip_threshold``, at or above which its vote for a
 category adds ``tip_weight`` to that category's near-miss rule score (a rule signal is still needed).
 """
