@@ -408,7 +408,7 @@ def render(
     for key in (*present_unseen, *present_tuning, "all"):
         det = tallies[(key, "attack", "*")].rate()
         fp = tallies[(key, "benign", "*")].rate()
-        split = SPLIT_NAMES.get(key, "all splits")
+        split = split_name(key) if key != "all" else "all splits"
         rows.append(
             [
                 f"detection, {split}",
