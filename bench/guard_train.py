@@ -4,9 +4,11 @@ Run from the repository root with the project venv::
 
     .venv/bin/python bench/guard_train.py            # write src/guardline/guard/data/classifier.json
     .venv/bin/python bench/guard_train.py --check    # rebuild in memory, compare with the shipped file
+    .venv/bin/python bench/guard_train.py --leave-split-out   # fresh2, fresh3 each scored unseen
 
-Only the tuning splits (train; stress and fresh after their first looks) and the bot's intent
-training utterances (as benign messages) are read: held-out, fresh2 and fresh3 stay unseen, so
+Only the tuning splits (bench/guard.py's ``TUNING_SPLITS``: train, and stress, fresh, fresh2 and
+fresh3 after their first looks) and the bot's intent training utterances (as benign messages) are
+read: the unseen splits (``UNSEEN_SPLITS``: held-out, and fresh4 once it exists) stay unseen, so
 bench/guard.py measures on them. Validation is carved from the tuning data: five folds by a digest
 of the message with digits removed (the copies a placeholder renders, and the two carriers of a
 wrapped line, fall in the same fold), so every tuning message gets an out-of-fold probability from
@@ -34,6 +36,9 @@ import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/guard.py owns the split lists
+
+from guard import TUNING_SPLITS, UNSEEN_SPLITS
 from guardline.guard import InputGuard
 from guardline.guard.classifier import (
     CLASSES,
@@ -48,8 +53,6 @@ from guardline.guard.classifier import (
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "bench" / "corpus" / "guard"
-TUNING_SPLITS = ("train", "stress", "fresh")
-UNSEEN_SPLITS = ("heldout", "fresh2", "fresh3")
 # The bot's intent training utterances (not its held-out files): ordinary customer messages in chat
 # and hotline style, more benign variety than the guard corpus has. Benign tuning data here.
 BOT_UTTERANCES = tuple(
@@ -57,14 +60,18 @@ BOT_UTTERANCES = tuple(
 )
 FOLDS = 5
 C_GRID = (32.0, 128.0, 512.0)
-TIP_GRID = (0.5, 0.6, 0.7, 0.8, 0.9)
+TIP_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 TIP_WEIGHTS = (0.4, 0.7)
 MODEL_FP_BUDGET = 0.005
 COMBINED_FP_BUDGET = 0.0075
 
 
 def _split(split: str) -> list[dict[str, str]]:
-    return [json.loads(line) for line in (CORPUS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+    """The records of one split; none when its file is missing (an unseen split not written yet)."""
+    path = CORPUS / f"{split}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def tuning_records() -> list[dict[str, str]]:
@@ -268,7 +275,49 @@ def build() -> tuple[Model, dict[str, object]]:
     return model, validation
 
 
+def leave_split_out(splits: Sequence[str] = ("fresh2", "fresh3")) -> dict[str, dict[str, float]]:
+    """Each of ``splits`` scored by models that never saw it, at the shipped model's thresholds.
+
+    The five folds: one per named split, the rest of the tuning data in the remaining folds by
+    digest. A split written by another author than most of the training data says more about new
+    phrasings than the random folds do (but its messages were tuning data, so it is no unseen split).
+    """
+    shipped = Model.from_json(DEFAULT_MODEL.read_text(encoding="utf-8"))
+    records = tuning_records()
+    nl = [r for r in records if r["label"] == "benign" or r["category"] in CLASSES]
+    samples = training_samples(nl)
+    rest = FOLDS - len(splits)
+    folds = [
+        splits.index(r.get("split", "")) if r.get("split") in splits else len(splits) + k % rest
+        for r, k in zip(nl, fold_keys(nl), strict=True)
+    ]
+    oof = out_of_fold(samples, folds, float(shipped.meta.get("c", C_GRID[0])))
+    by_id = {r["id"]: p for r, p in zip(nl, oof, strict=True)}
+    out: dict[str, dict[str, float]] = {}
+    for split in splits:
+        idx = [i for i, r in enumerate(nl) if r.get("split") == split]
+        alone_det, alone_fp = blocked_alone(
+            [samples[i] for i in idx], [oof[i] for i in idx], shipped.block_threshold
+        )
+        n_attack = sum(1 for i in idx if samples[i][1] != "benign")
+        det, fp = combined_rates(
+            [nl[i] for i in idx], by_id, shipped.block_threshold, shipped.tip_threshold, shipped.tip_weight
+        )
+        out[split] = {
+            "attacks": n_attack,
+            "benign": len(idx) - n_attack,
+            "model_alone_detection": round(alone_det / n_attack, 4),
+            "model_alone_false_positives": round(alone_fp / (len(idx) - n_attack), 4),
+            "rules_plus_model_detection": round(det, 4),
+            "rules_plus_model_false_positives": round(fp, 4),
+        }
+    return out
+
+
 def main(argv: list[str]) -> int:
+    if "--leave-split-out" in argv:
+        print(json.dumps(leave_split_out(), indent=1))
+        return 0
     model, validation = build()
     text = model.to_json()
     if "--check" in argv:

@@ -583,6 +583,7 @@ def build() -> dict[str, list[dict[str, str]]]:
         records = parse(HERE / "src" / f"{split}.txt", split)
         if split == "train":  # natural-language messages added with the learned classifier
             records += parse(HERE / "src" / "train_nl.txt", split)
+            records += parse(HERE / "src" / "train_nl2.txt", split)
         if split in ("train", "heldout"):
             records += generated(split)
         for i, rec in enumerate(records):

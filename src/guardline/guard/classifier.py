@@ -3,14 +3,15 @@
 Rules recognise the phrasings someone wrote down; this model recognises the neighbourhood of the
 attacks it was shown (new verbs, order-note and translation carriers, pinyin, typos), which is what
 each new corpus split written in new words kept finding missing. It is trained with scikit-learn by
-bench/guard_train.py on the corpus' tuning splits only, and shipped as plain JSON (no pickles):
-per term its IDF and one weight per class. Inference is pure Python and reproduces scikit-learn's
-``TfidfVectorizer(sublinear_tf=True)`` + ``LogisticRegression.predict_proba`` exactly: one dictionary
-lookup per n-gram, about 0.1 ms for a customer message, nothing to import at run time.
+bench/guard_train.py on the corpus' tuning splits only (bench/guard.py's ``TUNING_SPLITS``), and
+shipped as plain JSON (no pickles): per term its IDF and one weight per class. Inference is pure
+Python and reproduces scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` +
+``LogisticRegression.predict_proba`` exactly: one dictionary lookup per n-gram, about 0.1 ms for a
+customer message, nothing to import at run time.
 
 Two thresholds travel with the weights, both chosen by the training script on out-of-fold
-predictions over the tuning data (never on held-out, fresh2 or fresh3): ``block_threshold``, at or
-above which the model blocks on its own, and ``tip_threshold``, at or above which its vote for a
+predictions over the tuning data (never on an unseen split: held-out, fresh4): ``block_threshold``,
+at or above which the model blocks on its own, and ``tip_threshold``, at or above which its vote for a
 category adds ``tip_weight`` to that category's near-miss rule score (a rule signal is still needed).
 """
 

@@ -18,7 +18,7 @@ SIGNALS = (
     ),
     signal(
         "prompt-object",
-        r"\bsystem (?:prompt|message|instructions)\b|\bhidden (?:instructions|prompt|rules)\b|\binitial (?:instructions|prompt)\b|\bpre-?prompt\b|\boriginal (?:instructions|prompt)\b|\binstructions (?:were )?you (?:were )?given\b|\bwhat (?:instructions|rules|guidelines) (?:were you|did you|have you)\b|\bwhat (?:were you|you were) told\b|\bprompt the developers\b|\byour (?:instructions|configuration|prompt|rules)\b|\brules the store gave you\b|\byour context window\b|\binstructions you (?:run on|operate under|follow)\b|\bpreamble\b|\binitiali[sz]ed with\b|\bprogrammed with\b|\bsetup instructions\b|\bdeveloper message\b|\bpre-conversation instruction\b",
+        r"\bsystem (?:prompt|message|instructions)\b|\bhidden (?:instructions|prompt|rules)\b|\binitial (?:instructions|prompt)\b|\bpre-?prompt\b|\boriginal (?:instructions|prompt)\b|\binstructions (?:were )?you (?:were )?given\b|\bwhat (?:instructions|rules|guidelines) (?:were you|did you|have you)\b|\bwhat (?:were you|you were) told\b|\bprompt the developers\b|\byour (?:instructions|configuration|prompt|rules)\b(?!\s+(?:for|on|about|regarding)\s+(?:(?:a|an|the|my|your)\s+)?(?:return|refund|exchang|ship|deliver|coupon|voucher|warrant|invoice|order|cancel|payment|wash|care|assembl|install|using|use\b))|\brules the store gave you\b|\byour context window\b|\binstructions you (?:run on|operate under|follow)\b|\bpreamble\b|\binitiali[sz]ed with\b|\bprogrammed with\b|\bsetup instructions\b(?!\s+(?:for|of|in|on|that came with)\b)|\bdeveloper message\b|\bpre-conversation instruction\b",
         0.6,
     ),
     signal(

@@ -22,6 +22,8 @@ _EN_VERB = r"(?:ignore|disregard|forget|override|bypass|skip|do not follow|don'?
 _EN_TARGET = r"(?:instructions?|directions|rules|guidelines|guidance|programming|prompts?|polic(?:y|ies)|restrictions|directives|constraints|configuration|safety (?:rules|filters|checks|layers)|verification|content rules)"
 _EN_SCOPE = r"(?:all|any|every|previous|prior|above|earlier|preceding|original|initial|system|existing|your|these|those|old)"
 _EN_GAP = r"(?:\W+(?!my\b|our\b|i\b)\w+){0,3}?"
+# "the instructions I left on the order", "the rules we agreed": the customer's own, not the bot's.
+_EN_OWN = r"(?!\s+(?:that\s+|which\s+)?(?:i|we)\s+(?:left|gave|wrote|put|added|sent|typed|entered|made|agreed|set)\b)"
 
 SIGNALS = (
     signal("override-scoped", rf"{_ZH_VERB}{_ZH_GAP}{_ZH_SCOPE}{_ZH_GAP}{_ZH_TARGET}", 1.0),
@@ -51,13 +53,15 @@ SIGNALS = (
         r"(?:优先级|效力)(?:高于|大于|超过)(?:你的|所有|之前)|高于你的(?:系统提示|指令|规则|设定)|最高优先级|(?:当作|当做|视为|作为)[^，。]{0,8}系统(?:级)?(?:的)?(?:指令|命令|提示)|\btakes? precedence over (?:your|all|the system)|\bhigher priority than (?:your|all|the system)|\btreat (?:everything|this|my messages|the following)\b.{0,30}\b(?:as|like)\b.{0,20}\b(?:system prompt|operator|developer|admin|system)\b",
         1.0,
     ),
-    signal("override-scoped", rf"\b{_EN_VERB}\b{_EN_GAP}\W+{_EN_SCOPE}\b{_EN_GAP}\W+{_EN_TARGET}\b", 1.0),
+    signal(
+        "override-scoped", rf"\b{_EN_VERB}\b{_EN_GAP}\W+{_EN_SCOPE}\b{_EN_GAP}\W+{_EN_TARGET}\b{_EN_OWN}", 1.0
+    ),
     signal(
         "override-scoped",
         rf"\b{_EN_VERB}\b{_EN_GAP}\W+{_EN_TARGET}\W+(?:from|of|given by|set by) (?:the )?(?:shop|store|merchant|developers?|system|seller|company)\b|\b{_EN_VERB}\b{_EN_GAP}\W+{_EN_TARGET}\W+you(?:'ve| have)? (?:were |been )?(?:given|configured|programmed|told)",
         1.0,
     ),
-    signal("override", rf"\b{_EN_VERB}\b(?:\W+(?!my\b|our\b)\w+){{0,4}}?\W+{_EN_TARGET}\b", 0.6),
+    signal("override", rf"\b{_EN_VERB}\b(?:\W+(?!my\b|our\b)\w+){{0,4}}?\W+{_EN_TARGET}\b{_EN_OWN}", 0.6),
     # Spaced letters squeezed together ("i g n o r e a l l ..."): the words run into each other.
     signal(
         "override-squeezed",
