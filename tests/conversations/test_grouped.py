@@ -390,11 +390,11 @@ def test_a_locked_retry_waits_for_the_rival_instead_of_losing_again(
         assert session.scalar(select(func.count()).select_from(Message)) == 2
 
 
-def test_a_held_connection_writes_the_groups_audit_events_in_its_own_round_trips(
+def test_a_held_connection_writes_the_groups_audit_events_in_the_groups_round_trips(
     fresh_engine: Engine, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The server's writer (held connections): on PostgreSQL the audit head is locked in the group's
-    read round trip and the events, head and checkpoints go with the group's writes. The chain stays
+    """The server's writer (held connections): on PostgreSQL the audit head is locked in the round
+    trip of the group's writes and the events, head and checkpoints go in the next. The chain stays
     gapless and verifiable, checkpoints come when due, and a refused message leaves no event."""
     settings = Settings(data_dir=tmp_path, audit_checkpoint_every=5, _env_file=None)  # type: ignore[call-arg]
     factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
@@ -431,3 +431,61 @@ def test_a_held_connection_writes_the_groups_audit_events_in_its_own_round_trips
         assert [c.tree_size for c in conn.execute(select(AuditCheckpoint.tree_size))] == [6, 12]
         report = verify_log(connection=conn, public_keys=[get_signer(settings).public_key()])
     assert report.ok, report.problem
+
+
+def test_a_group_racing_a_batch_for_a_new_customer_gets_a_conflict_not_a_deadlock(
+    fresh_engine: Engine, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """A batch has inserted customer "x" (not committed) and will append its audit events next. A
+    group naming "x" waits for that row; it must not hold the audit head meanwhile, or the batch's
+    append would wait for the group and the group for the batch. The batch commits; the group's
+    lone message loses the race with a 409."""
+    if fresh_engine.dialect.name != "postgresql":
+        pytest.skip("the race needs concurrent writers; SQLite has one")
+    settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
+    with factory() as session:
+        tenant = create_tenant(session, keyring)
+        session.commit()
+    recorder = Recorder(SessionSink(factory, settings), settings=settings)
+    actor = Event(action="message.ingest", actor_type="service", actor_id="key:0123456789ab")
+    inserted, go = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def batch() -> None:
+        try:
+            with factory() as session:
+                grouped.store_all(create_context(session, keyring, tenant), [pending(keyring, tenant, "x")])
+                inserted.set()
+                go.wait(timeout=5)
+                recorder.within(session, [actor])
+                session.commit()
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+            inserted.set()
+
+    committer = grouped.Committer(factory, keyring, encryption=True, hold_connections=True, recorder=recorder)
+    outcome: list[object] = []
+
+    def group() -> None:
+        item = grouped.prepare(
+            keyring=keyring, tenant=tenant, payload=MessageCreate(customer_ref="x", text="二"), audit=actor
+        )
+        try:
+            outcome.extend(committer([item]))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    rival = threading.Thread(target=batch)
+    rival.start()
+    assert inserted.wait(timeout=30)
+    writer = threading.Thread(target=group)
+    writer.start()
+    writer.join(timeout=0.5)  # the group is now waiting for the batch's row
+    go.set()
+    rival.join(timeout=30)
+    writer.join(timeout=30)
+    committer.close()
+    assert failures == []
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], Conflict), outcome

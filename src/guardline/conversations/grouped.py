@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import psycopg
-from psycopg.rows import namedtuple_row
+from psycopg.rows import dict_row, namedtuple_row
 from psycopg.types.json import Json
 from sqlalchemy import Connection, Engine, Table, bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -152,8 +152,6 @@ _PG_READS = {
     # Transaction-scoped locks on the customers and conversation references a batch names, taken in
     # the (sorted) order of the array, before the reads: see store_all.
     "lock": "SELECT pg_advisory_xact_lock(k) FROM unnest(%(keys)s::bigint[]) AS k",
-    # The audit log's head, locked: the group's audit events go into the same write round trip.
-    "audit_head": HEAD_FOR_UPDATE_PG,
 }
 
 
@@ -218,15 +216,24 @@ class _PipelineIO:
         return rows
 
     def write(
-        self, writes: Sequence[tuple[str, list[dict[str, Any]]]], raw: Sequence[tuple[str, list[Any]]] = ()
-    ) -> None:
-        with self.pg.pipeline(), self.pg.cursor() as cursor:
-            for what, rows in writes:
-                if what == "messages":
-                    rows = [{**r, "entities": Json(r["entities"])} for r in rows]
-                cursor.executemany(_PG_WRITES[what], rows)
-            for sql, params in raw:
-                cursor.executemany(sql, params)
+        self,
+        writes: Sequence[tuple[str, list[dict[str, Any]]]],
+        raw: Sequence[tuple[str, list[Any]]] = (),
+        then_read: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The writes, then ``raw`` statements, then (``then_read``) one query whose single row is
+        returned as a mapping: all in one round trip."""
+        with self.pg.cursor(row_factory=dict_row) as reader:
+            with self.pg.pipeline(), self.pg.cursor() as cursor:
+                for what, rows in writes:
+                    if what == "messages":
+                        rows = [{**r, "entities": Json(r["entities"])} for r in rows]
+                    cursor.executemany(_PG_WRITES[what], rows)
+                for sql, params in raw:
+                    cursor.executemany(sql, params)
+                if then_read is not None:
+                    reader.execute(then_read)
+            return reader.fetchone() if then_read is not None else None
 
 
 def _io(conn: Connection) -> _CoreIO | _PipelineIO:
@@ -329,7 +336,6 @@ class _Group:
     index_rows: list[dict[str, Any]] = field(default_factory=list)
     touched: dict[uuid.UUID, _Conversation] = field(default_factory=dict)
     last_created: datetime | None = None
-    audit_head_row: dict[str, Any] | None = None
 
     def load(
         self,
@@ -337,18 +343,14 @@ class _Group:
         items: Sequence[PendingMessage],
         *,
         lock: bool = False,
-        audit_head: bool = False,
     ) -> None:
         """Per tenant, one query for the customers with their data keys, one or two for the conversations
-        named (by id, by reference). On PostgreSQL, in the same round trip: with ``lock``, advisory
-        locks on what the items name, first; with ``audit_head``, the audit log's head row, locked
-        (kept in ``audit_head_row``)."""
+        named (by id, by reference). With ``lock`` (PostgreSQL), advisory locks on what the items name
+        are taken first, in the same round trip."""
         io = _io(conn)
         reads: list[tuple[str, dict[str, Any]]] = []
         if lock and isinstance(io, _PipelineIO):
             reads.append(("lock", {"keys": _lock_keys(items)}))
-        if audit_head and isinstance(io, _PipelineIO):
-            reads.append(("audit_head", {}))
         for tenant_id in sorted({item.tenant.id for item in items}):
             mine = [i.payload for i in items if i.tenant.id == tenant_id]
             digests = sorted({i.customer_digest for i in items if i.tenant.id == tenant_id})
@@ -361,9 +363,6 @@ class _Group:
                 reads.append(("by_ref", {"tenant_id": tenant_id, "refs": refs}))
         for (what, params), rows in zip(reads, io.read(reads), strict=True):
             if what == "lock":
-                continue
-            if what == "audit_head":
-                self.audit_head_row = rows[0]._asdict() if rows else None
                 continue
             tenant_id = params["tenant_id"]
             if what == "customers":
@@ -540,9 +539,9 @@ class _Group:
             retain_until=retain_until,
         )
 
-    def write(self, conn: Connection, raw: Sequence[tuple[str, list[Any]]] = ()) -> None:
-        """Insert the group's rows; ``raw`` (PostgreSQL: more statements with their parameter rows)
-        goes in the same round trip, after them."""
+    def write(self, conn: Connection, then_read: str | None = None) -> dict[str, Any] | None:
+        """Insert the group's rows; on PostgreSQL ``then_read`` is a query sent in the same round trip,
+        after them, and its row is returned."""
         customers = self.customer_rows
         conversations = [
             {
@@ -581,10 +580,10 @@ class _Group:
         io = _io(conn)
         chosen = [(what, rows) for what, rows in writes if rows]
         if isinstance(io, _PipelineIO):
-            io.write(chosen, raw)
-        else:
-            assert not raw, "raw statements are for PostgreSQL's pipeline"
-            io.write(chosen)
+            return io.write(chosen, then_read=then_read)
+        assert then_read is None, "a read after the writes is for PostgreSQL's pipeline"
+        io.write(chosen)
+        return None
 
 
 def store(
@@ -708,21 +707,26 @@ class Committer:
         self, conn: Connection, items: Sequence[PendingMessage]
     ) -> tuple[list[Outcome], list[Recorded]]:
         """Store and audit the group in the connection's transaction. On PostgreSQL the audit log's
-        head is locked in the group's read round trip and its events, head and any checkpoint are
-        written in the group's write round trip: three round trips a group (reads, writes, commit)
-        instead of six, and no SQLAlchemy statement on the path."""
-        if self.recorder is None or not isinstance(_io(conn), _PipelineIO):
+        head is locked in the round trip that writes the group's rows, after them, and its events,
+        head and any checkpoint go in one more: four round trips a group (reads, writes, audit,
+        commit) instead of six, and no SQLAlchemy statement on the path. The head is locked last,
+        as every other append does (after the rows of its transaction): a writer that held the head
+        while waiting for a row another transaction inserted, which then waited for the head, would
+        deadlock."""
+        io = _io(conn)
+        if self.recorder is None or not isinstance(io, _PipelineIO):
             outcomes = self._store(conn, items)
             return outcomes, self._audit(conn, items, outcomes)
         group = _Group(self.keyring, self.encryption, self.clock)
-        group.load(conn, items, audit_head=True)
+        group.load(conn, items)
         outcomes = [group.add(item) for item in items]
         events = self._events(items, outcomes)
         if not events:
             group.write(conn)
             return outcomes, []
-        plan, recorded = self.recorder.planned(group.audit_head_row, events)
-        group.write(conn, plan.pg_statements())
+        head_row = group.write(conn, then_read=HEAD_FOR_UPDATE_PG)
+        plan, recorded = self.recorder.planned(head_row, events)
+        io.write([], plan.pg_statements())
         return outcomes, recorded
 
     def _audit(
