@@ -7,8 +7,9 @@ plus what the earlier messages of the group created. A message that fails a chec
 customer's conversation, an unknown conversation id, a destroyed data key) becomes its request's
 error and adds nothing to the group: checks come before any state is changed. The survivors are
 written with one executemany per table in SQLAlchemy Core (no ORM unit of work on the hot path);
-on PostgreSQL the same statements go through psycopg's pipeline mode, so a group costs three round
-trips (reads, writes, commit) whatever its size.
+on PostgreSQL the same statements go through psycopg's pipeline mode, so a group costs four round
+trips whatever its size: reads; writes with the audit head locked after them; the audit events, head
+and any checkpoint; commit.
 
 A database error (a unique constraint lost to another process, a deadlock) aborts the whole
 transaction; the writer then stores each message of the group alone, so the failure stays with the
