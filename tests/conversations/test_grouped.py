@@ -489,3 +489,27 @@ def test_a_group_racing_a_batch_for_a_new_customer_gets_a_conflict_not_a_deadloc
     assert failures == []
     assert len(outcome) == 1
     assert isinstance(outcome[0], Conflict), outcome
+
+
+def test_a_group_knows_whether_it_would_create_rows(
+    session_factory: sessionmaker[Session], keyring: KeyRing, tenant: Tenant
+) -> None:
+    with session_factory() as session:
+        store(session, keyring, [pending(keyring, tenant, "known", conversation_ref="known-chat")])
+        session.commit()
+        cases = {
+            "existing customer and conversation": (
+                pending(keyring, tenant, "known", conversation_ref="known-chat"),
+                False,
+            ),
+            "existing customer, no reference": (pending(keyring, tenant, "known"), False),
+            "new conversation reference": (
+                pending(keyring, tenant, "known", conversation_ref="new-chat"),
+                True,
+            ),
+            "new customer": (pending(keyring, tenant, "stranger"), True),
+        }
+        for name, (item, creates) in cases.items():
+            group = grouped._Group(keyring, True, grouped.SYSTEM_CLOCK)
+            group.load(session.connection(), [item])
+            assert group.creates([item]) is creates, name

@@ -387,6 +387,18 @@ class _Group:
                 if found.external_ref is not None:
                     self.by_ref[(tenant_id, found.external_ref)] = conversation
 
+    def creates(self, items: Sequence[PendingMessage]) -> bool:
+        """Whether storing the items would insert a customer or a conversation with a reference (rows
+        whose unique keys a concurrent request could be inserting too), by what ``load`` found."""
+        return any(
+            (i.tenant.id, i.customer_digest) not in self.customers
+            or (
+                i.payload.conversation_ref is not None
+                and (i.tenant.id, i.payload.conversation_ref) not in self.by_ref
+            )
+            for i in items
+        )
+
     def add(self, item: PendingMessage) -> StoredMessage | GuardlineError:
         try:
             return self._add(item)
@@ -623,17 +635,24 @@ def store_all(ctx: Context, items: Sequence[PendingMessage], *, lock: bool = Fal
     The same path as a group of single messages: the customers and conversations named are read in a
     query or three, and the rows written with one statement per table (on PostgreSQL in one pipelined
     round trip). The first message refused refuses them all, named by its position, before anything
-    is written. A database error (a new customer created by a concurrent request a moment ago)
-    propagates: the caller rolls back and may try again with the same items, then with ``lock``: on
-    PostgreSQL the transaction first takes advisory locks on every customer and conversation
-    reference the items name, so concurrent batches that retry this way create each new row once,
-    one after the other, instead of losing the same race again. (A first try never locks: most
-    batches name only rows that exist, and locks would serialize them for nothing.)
+    is written.
+
+    New rows race: two batches creating the same new customer or conversation reference at once,
+    one loses the unique constraint. On PostgreSQL a batch that will create rows therefore reads
+    again under transaction-scoped advisory locks on every customer and conversation reference it
+    names (taken in sorted order, before that read): batches that create rows do so one after the
+    other per key, and one that waited finds the rows the other made. ``lock`` takes them on the
+    first read already (a retry). A batch that only names existing rows takes no lock, so those never
+    wait for each other. A database error that still happens (a single message's group created the
+    row a moment ago) propagates: the caller rolls back and may try again with the same items.
     """
     ctx.session.flush()  # rows the session still holds (a new tenant) go first: the messages point at them
     connection = ctx.session.connection()
     group = _Group(ctx.keyring, ctx.encryption, ctx.clock)
     group.load(connection, items, lock=lock)
+    if not lock and isinstance(_io(connection), _PipelineIO) and group.creates(items):
+        group = _Group(ctx.keyring, ctx.encryption, ctx.clock)
+        group.load(connection, items, lock=True)
     stored: list[StoredMessage] = []
     for position, item in enumerate(items):
         outcome = group.add(item)
