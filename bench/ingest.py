@@ -363,7 +363,9 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace, argv
         "",
         f"- Command: `{shlex.join(['.venv/bin/python', 'bench/ingest.py', *argv])}`",
         f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Machine: {machine_facts()}; server and load generator share it",
+        f"- Machine: {machine_facts()}; server and load generator share it. Speed reference (the PII "
+        f"engine over 500 corpus messages, in the bench's process, best of 3): {args.speed_ms[0]:.0f} ms "
+        f"before the run, {args.speed_ms[1]:.0f} ms after; compare runs of different days by it",
         f"- Packages: {versions}",
         f"- Server: `guardline serve --workers {args.workers}` (uvicorn, httptools, uvloop); messages from "
         f"bench/corpus/pii, {CUSTOMERS} customers, 3 conversations each; every message analyzed, masked, "
@@ -402,6 +404,23 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace, argv
     return "\n".join(lines) + "\n"
 
 
+def speed_reference(texts: list[tuple[str, str | None]]) -> float:
+    """Milliseconds for the PII engine to analyze the first 500 corpus messages in this process (best
+    of 3): a fixed CPU-bound task, so runs on different days -- the shared machine's speed changes --
+    can be compared against it."""
+    from guardline.pii import get_engine
+
+    engine = get_engine()
+    sample = texts[:500]
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for text, lang in sample:
+            engine.analyze(text, lang)
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -415,7 +434,10 @@ def main() -> None:
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
     texts = corpus_texts()
+    speed_reference(texts)  # warm: the engine loads its lexicons once
+    before = speed_reference(texts)
     results = {backend: run_backend(backend, args, texts) for backend in args.backends.split(",")}
+    args.speed_ms = (before, speed_reference(texts))
     text = report(results, args, sys.argv[1:])
     print(text)
     if args.write_results:
