@@ -345,43 +345,27 @@ def begin_turn(
         else analyzed.text
     )
     lang: Lang | None = "en" if state.lang == "en" else "zh" if state.lang == "zh" else None
+    seen: list[str] = []  # values the tools returned: the customer's own, for the output guard
     if handoffs.active(session=ctx.session, conversation_id=conversation.id) is not None:
         # A person has the conversation: the message is stored for them, and neither the bot, its
         # tools nor a model sees it until the handoff is resolved.
-        waiting = lang or detect_lang(analyzed.text)
-        reply = BotReply(
-            body=TEMPLATES["with_agent"][waiting],
-            lang=waiting,
-            intent=Intent.HUMAN_HANDOFF,
-            confidence=1.0,
-            kind=ReplyKind.WITH_AGENT,
+        reply = _with_agent(lang or detect_lang(analyzed.text), verified.channel)
+    else:
+        tools = (tools_factory or _tools_factory(runtime, verified))(ctx, customer, vault)
+        bot = Bot(knowledge=runtime.knowledge, tools=tools, classifier=get_classifier())
+        context = BotContext(
+            shop=ctx.tenant.slug,
+            customer=tools.customer_key,
+            lang=lang,
             channel=verified.channel,
+            history=_turns(state.history),
         )
-        return _Pending(
-            conversation_id=conversation.id,
-            customer_id=customer.id,
-            message_id=message.id,
-            reply=reply,
-            vault=vault,
-            masked=masked,
-            prompt=None,
-            own_values=_vault_values(vault),
-            intent=reply.intent,
-        )
-    tools = (tools_factory or _tools_factory(runtime, verified))(ctx, customer, vault)
-    bot = Bot(knowledge=runtime.knowledge, tools=tools, classifier=get_classifier())
-    context = BotContext(
-        shop=ctx.tenant.slug,
-        customer=tools.customer_key,
-        lang=lang,
-        channel=verified.channel,
-        history=_turns(state.history),
-    )
-    try:
-        reply = bot.reply(masked, context=context)
-    finally:
-        if isinstance(tools, HttpCommerce):
-            tools.close()
+        try:
+            reply = bot.reply(masked, context=context)
+        finally:
+            if isinstance(tools, HttpCommerce):
+                tools.close()
+        seen = list(tools.seen.values)
     prompt = None
     if runtime.model_for(ctx.tenant.slug) is not None and reply.kind in MODEL_KINDS:
         prompt = build_prompt(
@@ -408,8 +392,19 @@ def begin_turn(
         vault=vault,
         masked=masked,
         prompt=prompt,
-        own_values=_vault_values(vault) + list(tools.seen.values),
+        own_values=_vault_values(vault) + seen,
         intent=reply.intent,
+    )
+
+
+def _with_agent(lang: Lang, channel: Literal["chat", "call"]) -> BotReply:
+    return BotReply(
+        body=TEMPLATES["with_agent"][lang],
+        lang=lang,
+        intent=Intent.HUMAN_HANDOFF,
+        confidence=1.0,
+        kind=ReplyKind.WITH_AGENT,
+        channel=channel,
     )
 
 
