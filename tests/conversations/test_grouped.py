@@ -353,14 +353,14 @@ def test_a_failing_key_provider_refuses_only_new_customers(
     assert not customer_exists(session, keyring, tenant, "bob")
 
 
+# Concurrent writers race only on PostgreSQL (SQLite has one writer): these run there alone.
+@pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
 def test_a_locked_retry_waits_for_the_rival_instead_of_losing_again(
     fresh_engine: Engine, keyring: KeyRing
 ) -> None:
     """Batch A has created customer "x" and conversation "x-chat" and not committed yet. Batch B,
     retrying with locks, waits for A's transaction, then finds A's rows and adds to them; without the
     locks B would read before A commits and lose the unique constraint again."""
-    if fresh_engine.dialect.name != "postgresql":
-        pytest.skip("the race needs concurrent writers; SQLite has one")
     factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
     with factory() as session:
         tenant = create_tenant(session, keyring)
@@ -433,6 +433,8 @@ def test_a_held_connection_writes_the_groups_audit_events_in_the_groups_round_tr
     assert report.ok, report.problem
 
 
+# Concurrent writers race only on PostgreSQL (SQLite has one writer): these run there alone.
+@pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
 def test_a_group_racing_a_batch_for_a_new_customer_gets_a_conflict_not_a_deadlock(
     fresh_engine: Engine, keyring: KeyRing, tmp_path: Path
 ) -> None:
@@ -440,8 +442,6 @@ def test_a_group_racing_a_batch_for_a_new_customer_gets_a_conflict_not_a_deadloc
     group naming "x" waits for that row; it must not hold the audit head meanwhile, or the batch's
     append would wait for the group and the group for the batch. The batch commits; the group's
     lone message loses the race with a 409."""
-    if fresh_engine.dialect.name != "postgresql":
-        pytest.skip("the race needs concurrent writers; SQLite has one")
     settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
     with factory() as session:

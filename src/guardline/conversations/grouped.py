@@ -700,8 +700,7 @@ class Committer:
         try:
             if self._engine is None:
                 with self.factory() as session:
-                    outcomes = self._store(session.connection(), items)
-                    recorded = self._audit(session.connection(), items, outcomes)
+                    outcomes, recorded = self._store_audited(session.connection(), items)
                     session.commit()
             else:
                 conn = self._connection(self._engine)
@@ -726,38 +725,26 @@ class Committer:
     def _store_audited(
         self, conn: Connection, items: Sequence[PendingMessage]
     ) -> tuple[list[Outcome], list[Recorded]]:
-        """Store and audit the group in the connection's transaction. On PostgreSQL the audit log's
-        head is locked in the round trip that writes the group's rows, after them, and its events,
-        head and any checkpoint go in one more: four round trips a group (reads, writes, audit,
-        commit) instead of six, and no SQLAlchemy statement on the path. The head is locked last,
-        as every other append does (after the rows of its transaction): a writer that held the head
-        while waiting for a row another transaction inserted, which then waited for the head, would
-        deadlock."""
-        io = _io(conn)
-        if self.recorder is None or not isinstance(io, _PipelineIO):
-            outcomes = self._store(conn, items)
-            return outcomes, self._audit(conn, items, outcomes)
+        """Store and audit the group in the connection's transaction: a message and its record commit
+        together or not at all. On PostgreSQL the audit log's head is locked in the round trip that
+        writes the group's rows, after them, and its events, head and any checkpoint go in one more:
+        four round trips a group (reads, writes, audit, commit) instead of six, and no SQLAlchemy
+        statement on the path. The head is locked last, as every other append does (after the rows
+        of its transaction): a writer that held the head while waiting for a row another transaction
+        inserted, which then waited for the head, would deadlock."""
         group = _Group(self.keyring, self.encryption, self.clock)
         group.load(conn, items)
         outcomes = [group.add(item) for item in items]
-        events = self._events(items, outcomes)
-        if not events:
+        events = self._events(items, outcomes) if self.recorder is not None else []
+        io = _io(conn)
+        if not events or not isinstance(io, _PipelineIO):
             group.write(conn)
-            return outcomes, []
+            return outcomes, self.recorder.within(conn, events) if self.recorder and events else []
+        assert self.recorder is not None
         head_row = group.write(conn, then_read=HEAD_FOR_UPDATE_PG)
         plan, recorded = self.recorder.planned(head_row, events)
         io.write([], plan.pg_statements())
         return outcomes, recorded
-
-    def _audit(
-        self, conn: Connection, items: Sequence[PendingMessage], outcomes: Sequence[Outcome]
-    ) -> list[Recorded]:
-        """The stored messages' audit events, in the group's transaction: a message and its record
-        commit together or not at all."""
-        if self.recorder is None:
-            return []
-        events = self._events(items, outcomes)
-        return self.recorder.within(conn, events) if events else []
 
     @staticmethod
     def _events(items: Sequence[PendingMessage], outcomes: Sequence[Outcome]) -> list[Event]:
@@ -772,11 +759,6 @@ class Committer:
             for item, out in zip(items, outcomes, strict=True)
             if item.audit is not None and isinstance(out, StoredMessage)
         ]
-
-    def _store(self, conn: Connection, items: Sequence[PendingMessage]) -> list[Outcome]:
-        return store(
-            connection=conn, keyring=self.keyring, items=items, encryption=self.encryption, clock=self.clock
-        )
 
     def _connection(self, engine: Engine) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)
