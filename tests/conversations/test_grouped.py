@@ -513,3 +513,16 @@ def test_a_group_knows_whether_it_would_create_rows(
             group = grouped._Group(keyring, True, grouped.SYSTEM_CLOCK)
             group.load(session.connection(), [item])
             assert group.creates([item]) is creates, name
+
+
+def test_lost_races_are_constraints_and_deadlocks_not_other_database_errors() -> None:
+    import psycopg
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    deadlock = psycopg.errors.DeadlockDetected("deadlock detected")
+    assert grouped.lost_race(deadlock)
+    assert grouped.lost_race(OperationalError("INSERT", {}, deadlock))
+    assert grouped.lost_race(psycopg.errors.UniqueViolation("duplicate key"))
+    assert grouped.lost_race(IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed")))
+    assert not grouped.lost_race(OperationalError("SELECT", {}, psycopg.OperationalError("server closed")))
+    assert not grouped.lost_race(ValueError("no"))

@@ -7,12 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-import psycopg
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from guardline.access.cases import ensure_can_read
 from guardline.access.roles import Permission
@@ -166,8 +164,9 @@ def post_messages(body: MessageBatchCreate, work: Ingest, request: Request) -> M
             return work(
                 functools.partial(store, lock=attempt > 0), audit=lambda b: ingested(work, b.messages)
             )
-        except (IntegrityError, psycopg.IntegrityError):  # psycopg's own from the pipelined writes
-            continue
+        except Exception as exc:
+            if not grouped.lost_race(exc):
+                raise
     raise Conflict(
         "concurrent requests kept creating the same customers or conversations; send the batch again"
     )

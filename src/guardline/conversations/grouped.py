@@ -31,7 +31,7 @@ import psycopg
 from psycopg.rows import dict_row, namedtuple_row
 from psycopg.types.json import Json
 from sqlalchemy import Connection, Engine, Table, bindparam, case, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.audit.chain import Event
@@ -622,6 +622,16 @@ def store(
 Outcome = StoredMessage | GuardlineError
 
 
+def lost_race(exc: BaseException) -> bool:
+    """A unique constraint or a deadlock lost to a concurrent transaction, which was rolled back: the
+    same work may simply be tried again. psycopg's own errors come from the pipelined statements,
+    SQLAlchemy's wrap them elsewhere."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    return isinstance(exc, IntegrityError) or isinstance(
+        cause, (psycopg.IntegrityError, psycopg.errors.DeadlockDetected)
+    )
+
+
 def ingest_messages(ctx: Context, payloads: Sequence[MessageCreate]) -> list[StoredMessage]:
     """Analyze a batch of messages and store them in the context's transaction, all or nothing."""
     return store_all(
@@ -710,7 +720,9 @@ class Committer:
                 finally:
                     if conn.invalidated:
                         self._drop(conn)
-        except (IntegrityError, psycopg.IntegrityError):  # psycopg's own from the pipelined writes
+        except Exception as exc:
+            if not lost_race(exc):
+                raise
             if len(items) > 1:
                 raise  # the group is retried message by message
             # Alone it still lost a race with another process (the same new customer or conversation
