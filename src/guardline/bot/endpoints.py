@@ -19,7 +19,6 @@ from guardline.access.roles import Permission
 from guardline.api.deps import Work, require
 from guardline.audit.recorder import Recorder
 from guardline.bot import chat, handoffs, identity
-from guardline.bot.models import CustomerTokenKey, Handoff
 from guardline.bot.schemas import (
     BotMessageCreate,
     BotMessageRead,
@@ -239,18 +238,6 @@ async def verify_call(body: CallVerificationCheck, work: BotWork) -> CallSession
 # -- shop token keys -------------------------------------------------------------------------------
 
 
-def _key_read(row: CustomerTokenKey) -> TokenKeyRead:
-    return TokenKeyRead(
-        id=row.id,
-        kid=row.kid,
-        algorithm=row.algorithm,
-        audience=row.audience,
-        issuer=row.issuer,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
-
-
 @router.post("/bot/token-keys", status_code=201, summary="Register a key the shop signs customer tokens with")
 async def create_token_key(body: TokenKeyCreate, work: KeyAdmin) -> TokenKeyRead:
     def operation(ctx: service.Context) -> TokenKeyRead:
@@ -266,7 +253,7 @@ async def create_token_key(body: TokenKeyCreate, work: KeyAdmin) -> TokenKeyRead
             issuer=body.issuer,
             clock=ctx.clock,
         )
-        return _key_read(row)
+        return TokenKeyRead.model_validate(row)
 
     return await work.run(
         operation,
@@ -284,14 +271,16 @@ async def create_token_key(body: TokenKeyCreate, work: KeyAdmin) -> TokenKeyRead
 @router.get("/bot/token-keys", summary="The shop's customer-token keys (no secrets)")
 async def list_token_keys(work: KeyAdmin) -> list[TokenKeyRead]:
     return await work.run(
-        lambda ctx: [_key_read(r) for r in identity.list_keys(session=ctx.session, tenant=ctx.tenant)]
+        lambda ctx: [
+            TokenKeyRead.model_validate(r) for r in identity.list_keys(session=ctx.session, tenant=ctx.tenant)
+        ]
     )
 
 
 @router.delete("/bot/token-keys/{key_id}", summary="Revoke a customer-token key")
 async def revoke_token_key(key_id: uuid.UUID, work: KeyAdmin) -> TokenKeyRead:
     return await work.run(
-        lambda ctx: _key_read(
+        lambda ctx: TokenKeyRead.model_validate(
             identity.revoke_key(session=ctx.session, tenant=ctx.tenant, key_id=key_id, clock=ctx.clock)
         ),
         audit=lambda k: [work.event("bot.token_key_revoke", object_type="token_key", object_id=k.id)],
@@ -301,25 +290,6 @@ async def revoke_token_key(key_id: uuid.UUID, work: KeyAdmin) -> TokenKeyRead:
 # -- the handoff queue -----------------------------------------------------------------------------
 
 
-def _handoff_read(row: Handoff) -> HandoffRead:
-    return HandoffRead(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        customer_id=row.customer_id,
-        channel=row.channel,
-        reason=row.reason,
-        summary=row.summary,
-        context=row.context,
-        status=row.status,
-        created_at=row.created_at,
-        claimed_by=row.claimed_by,
-        claimed_at=row.claimed_at,
-        case_id=row.case_id,
-        resolved_by=row.resolved_by,
-        resolved_at=row.resolved_at,
-    )
-
-
 @router.get("/handoffs", summary="Conversations the bot handed to a person (open first, oldest first)")
 async def list_handoffs(
     work: Queue,
@@ -327,7 +297,7 @@ async def list_handoffs(
 ) -> list[HandoffRead]:
     return await work.run(
         lambda ctx: [
-            _handoff_read(r)
+            HandoffRead.model_validate(r)
             for r in handoffs.list_queue(session=ctx.session, tenant_id=ctx.tenant.id, status=status)
         ]
     )
@@ -344,7 +314,7 @@ async def claim_handoff(handoff_id: uuid.UUID, work: Queue, body: HandoffClaim |
             user_id=body.user_id if body else None,
             clock=ctx.clock,
         )
-        return _handoff_read(row)
+        return HandoffRead.model_validate(row)
 
     return await work.run(
         operation,
@@ -366,7 +336,7 @@ async def claim_handoff(handoff_id: uuid.UUID, work: Queue, body: HandoffClaim |
 )
 async def resolve_handoff(handoff_id: uuid.UUID, work: Queue) -> HandoffRead:
     return await work.run(
-        lambda ctx: _handoff_read(
+        lambda ctx: HandoffRead.model_validate(
             handoffs.resolve(
                 session=ctx.session,
                 principal=work.principal,

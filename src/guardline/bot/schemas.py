@@ -114,6 +114,8 @@ class TokenKeyCreate(_Strict):
 
 
 class TokenKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     kid: str
     algorithm: str
@@ -124,6 +126,8 @@ class TokenKeyRead(BaseModel):
 
 
 class HandoffRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     conversation_id: uuid.UUID
     customer_id: uuid.UUID
