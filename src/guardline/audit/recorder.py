@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from guardline.audit.chain import Event, prepare
+from guardline.audit.chain import Event, Prepared
 from guardline.audit.log import BufferedAppender, PlannedAppend, append, head_from_row, plan_append
 from guardline.config import Settings
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
@@ -106,11 +106,12 @@ class Recorder:
         return [Recorded(s, now, e) for s, e in zip(seqs, events, strict=True)]
 
     def planned(
-        self, head_row: Mapping[str, Any] | None, events: Sequence[Event]
+        self, head_row: Mapping[str, Any] | None, events: Sequence[Event], prepared: Sequence[Prepared]
     ) -> tuple[PlannedAppend, list[Recorded]]:
         """``within`` for a caller that locked the head itself (``head_row``, read FOR UPDATE in its
-        transaction) and runs the returned statements there; then ``committed`` after the commit."""
-        prepared = [prepare(e) for e in events]
+        transaction) and runs the returned statements there; then ``committed`` after the commit.
+        ``prepared`` are the events validated (``chain.prepare``) before the head was locked: that work
+        need not hold up every other appender."""
         head = head_from_row(head_row, hash_alg=self.settings.audit_hash)
         now = self.clock.now()
         plan = plan_append(head, prepared, settings=self.settings, now=now)

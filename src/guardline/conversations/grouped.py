@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.audit.chain import Event
+from guardline.audit.chain import prepare as prepare_event
 from guardline.audit.log import HEAD_FOR_UPDATE_PG
 from guardline.audit.recorder import Recorded, Recorder
 from guardline.conversations.classification import RULES, Level
@@ -224,7 +225,8 @@ class _PipelineIO:
     ) -> dict[str, Any] | None:
         """The writes, then ``raw`` statements, then (``then_read``) one query whose single row is
         returned as a mapping: all in one round trip."""
-        with self.pg.cursor(row_factory=dict_row) as reader:
+        reader = self.pg.cursor(row_factory=dict_row) if then_read is not None else None
+        try:
             with self.pg.pipeline(), self.pg.cursor() as cursor:
                 for what, rows in writes:
                     if what == "messages":
@@ -232,9 +234,12 @@ class _PipelineIO:
                     cursor.executemany(_PG_WRITES[what], rows)
                 for sql, params in raw:
                     cursor.executemany(sql, params)
-                if then_read is not None:
-                    reader.execute(then_read)
-            return reader.fetchone() if then_read is not None else None
+                if reader is not None:
+                    reader.execute(cast(str, then_read))
+            return reader.fetchone() if reader is not None else None
+        finally:
+            if reader is not None:
+                reader.close()
 
 
 def _io(conn: Connection) -> _CoreIO | _PipelineIO:
@@ -753,8 +758,9 @@ class Committer:
             group.write(conn)
             return outcomes, self.recorder.within(conn, events) if self.recorder and events else []
         assert self.recorder is not None
+        prepared = [prepare_event(e) for e in events]  # refuse a bad event before taking the head
         head_row = group.write(conn, then_read=HEAD_FOR_UPDATE_PG)
-        plan, recorded = self.recorder.planned(head_row, events)
+        plan, recorded = self.recorder.planned(head_row, events, prepared)
         io.write([], plan.pg_statements())
         return outcomes, recorded
 
