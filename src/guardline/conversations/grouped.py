@@ -680,6 +680,9 @@ def store_all(ctx: Context, items: Sequence[PendingMessage], *, lock: bool = Fal
     return stored
 
 
+_LONE_TRIES = 3
+
+
 class Committer:
     """The commit function of a ``GroupCommit``: one transaction per group, committed here.
 
@@ -711,30 +714,34 @@ class Committer:
         self._lock = threading.Lock()
 
     def __call__(self, items: Sequence[PendingMessage]) -> list[Outcome]:
+        if len(items) > 1:
+            return self._commit(items)  # a lost race rolls the group back: it is retried message by message
+        # Alone, a lost race means another process created the same new customer or conversation a
+        # moment ago and committed it: the next try reads that row and stores the message into it.
+        for _ in range(_LONE_TRIES):
+            try:
+                return self._commit(items)
+            except Exception as exc:
+                if not lost_race(exc):
+                    raise
+        raise Conflict(
+            "concurrent requests kept creating the same customer or conversation; send the message again"
+        )
+
+    def _commit(self, items: Sequence[PendingMessage]) -> list[Outcome]:
         recorded: list[Recorded] = []
-        try:
-            if self._engine is None:
-                with self.factory() as session:
-                    outcomes, recorded = self._store_audited(session.connection(), items)
-                    session.commit()
-            else:
-                conn = self._connection(self._engine)
-                try:
-                    with conn.begin():
-                        outcomes, recorded = self._store_audited(conn, items)
-                finally:
-                    if conn.invalidated:
-                        self._drop(conn)
-        except Exception as exc:
-            if not lost_race(exc):
-                raise
-            if len(items) > 1:
-                raise  # the group is retried message by message
-            # Alone it still lost a race with another process (the same new customer or conversation
-            # created a moment ago, twice): the client can simply send it again.
-            raise Conflict(
-                "a concurrent request created the same customer or conversation; send the message again"
-            ) from None
+        if self._engine is None:
+            with self.factory() as session:
+                outcomes, recorded = self._store_audited(session.connection(), items)
+                session.commit()
+        else:
+            conn = self._connection(self._engine)
+            try:
+                with conn.begin():
+                    outcomes, recorded = self._store_audited(conn, items)
+            finally:
+                if conn.invalidated:
+                    self._drop(conn)
         if recorded and self.recorder is not None:
             self.recorder.committed(recorded)
         return outcomes
