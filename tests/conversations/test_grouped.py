@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -530,5 +531,7 @@ def test_lost_races_are_constraints_and_deadlocks_not_other_database_errors() ->
     assert grouped.lost_race(OperationalError("INSERT", {}, deadlock))
     assert grouped.lost_race(psycopg.errors.UniqueViolation("duplicate key"))
     assert grouped.lost_race(IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed")))
+    assert grouped.lost_race(sqlite3.IntegrityError("UNIQUE constraint failed: customers.ref_index"))
+    assert not grouped.lost_race(sqlite3.OperationalError("database is locked"))
     assert not grouped.lost_race(OperationalError("SELECT", {}, psycopg.OperationalError("server closed")))
     assert not grouped.lost_race(ValueError("no"))

@@ -52,3 +52,43 @@ def test_default_engines_keep_sqlites_own_checkpoints(tmp_path: Path) -> None:
 def test_only_file_backed_sqlite_gets_a_checkpointer() -> None:
     assert checkpointer_for(create_engine("sqlite://")) is None
     assert checkpointer_for(make_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test")) is None
+
+
+def test_stored_form_writes_what_sqlalchemy_reads_back(tmp_path: Path) -> None:
+    """A row written on the driver's cursor in ``stored_form`` reads back through SQLAlchemy as the
+    same Python values (UUIDs, aware UTC datetimes, JSON)."""
+    import uuid
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sqlalchemy import Column, Integer, MetaData, Table, Uuid, select
+    from sqlalchemy.types import JSON
+
+    from guardline.kit.db import UTCDateTime, stored_form
+
+    table = Table(
+        "things",
+        MetaData(),
+        Column("id", Uuid, primary_key=True),
+        Column("at", UTCDateTime),
+        Column("doc", JSON),
+        Column("n", Integer),
+    )
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    table.create(engine)
+    row = {
+        "id": uuid.uuid4(),
+        "at": datetime(2026, 12, 1, 20, 30, 1, 250, tzinfo=timezone(timedelta(hours=8))),
+        "doc": [{"type": "PHONE", "start": 3}],
+        "n": 7,
+    }
+    convert = stored_form(table, engine.dialect)
+    stored = convert(row)
+    assert stored["id"] == row["id"].hex
+    assert stored["n"] == 7
+    assert stored["at"] == "2026-12-01 12:30:01.000250"  # converted to UTC
+    assert isinstance(row["id"], uuid.UUID)  # the caller's row is left alone
+    with engine.begin() as conn:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("INSERT INTO things (id, at, doc, n) VALUES (:id, :at, :doc, :n)", stored)
+        back = conn.execute(select(table)).mappings().one()
+    assert dict(back) == {**row, "at": row["at"].astimezone(UTC)}

@@ -21,13 +21,14 @@ import logging
 import threading
 import time as _time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, event, insert, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from guardline.audit.chain import Event, Prepared, canonical, format_time, prepare
@@ -38,11 +39,12 @@ from guardline.config import Settings
 from guardline.crypto.signing import Signer
 from guardline.errors import ConfigurationError, GuardlineError
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
-from guardline.kit.db import make_engine
+from guardline.kit.db import make_engine, stored_form
 
 log = logging.getLogger(__name__)
 _EVENTS = cast(Table, AuditEvent.__table__)
 _HEAD = cast(Table, AuditHead.__table__)
+_CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
 _INSERT_COLUMNS = ", ".join(c.name for c in _EVENTS.columns)
 _INSERT_SQLITE = (
     f"INSERT INTO audit_events ({_INSERT_COLUMNS}) VALUES ({', '.join('?' * len(_EVENTS.columns))})"
@@ -68,18 +70,25 @@ def _connection(db: Session | Connection) -> Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
+_HEAD_ROW = select(_HEAD).where(_HEAD.c.id == 1)
+
+
 def lock_head(conn: Connection, *, hash_alg: str, for_update: bool = True) -> Head:
     """Read the head row under the append lock; the first append fixes the log's hash algorithm."""
-    query = select(_HEAD).where(_HEAD.c.id == 1)
-    if for_update and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = _HEAD_ROW.with_for_update() if for_update and conn.dialect.name == "postgresql" else _HEAD_ROW
     return head_from_row(
         conn.execute(query).mappings().one_or_none(), hash_alg=hash_alg, for_update=for_update
     )
 
 
+def head_row_sqlite(conn: Connection) -> Mapping[str, Any] | None:
+    """The head's row on SQLite, whose transaction (BEGIN IMMEDIATE) already holds the append lock."""
+    row = conn.execute(_HEAD_ROW).mappings().one_or_none()
+    return None if row is None else dict(row)
+
+
 # The same read for a caller that sends its statements through psycopg's pipeline (conversations/
-# grouped.py): the lock is taken in the round trip that also reads the group's customers.
+# grouped.py): the lock is taken in the round trip that writes the group's rows, after them.
 HEAD_FOR_UPDATE_PG = (
     f"SELECT {', '.join(c.name for c in _HEAD.columns)} FROM audit_head WHERE id = 1 FOR UPDATE"
 )
@@ -137,12 +146,10 @@ def append_prepared(
         return []
     conn = _connection(db)
     head = lock_head(conn, hash_alg=settings.audit_hash)
-    sqlite = conn.dialect.name == "sqlite"
-    plan = plan_append(head, prepared, settings=settings, now=clock.now(), signer=signer, sqlite=sqlite)
-    conn.exec_driver_sql(_INSERT_SQLITE if sqlite else _INSERT_PG, plan.rows)
-    if plan.checkpoint is not None:
-        conn.execute(insert(AuditCheckpoint), plan.checkpoint)
-    conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**plan.head))
+    now = clock.now()
+    plan = plan_append(head, prepared, settings=settings, now=now, signer=signer, dialect=conn.dialect)
+    for sql, params in plan.statements():
+        conn.exec_driver_sql(sql, params)
     return plan.seqs
 
 
@@ -155,19 +162,26 @@ class PlannedAppend:
     head: dict[str, Any]
     checkpoint: dict[str, Any] | None
     seqs: list[int]
+    dialect: Dialect
 
-    def pg_statements(self) -> list[tuple[str, list[Any]]]:
-        """The statements on PostgreSQL (psycopg parameters), to run in the head's transaction."""
-        out: list[tuple[str, list[Any]]] = [(_INSERT_PG, list(self.rows))]
-        if self.checkpoint is not None:
-            out.append((_pg_insert("audit_checkpoints", self.checkpoint), [self.checkpoint]))
-        sets = ", ".join(f"{k} = %({k})s" for k in self.head)
-        out.append((f"UPDATE audit_head SET {sets} WHERE id = 1", [self.head]))
+    def statements(self) -> list[tuple[str, list[Any]]]:
+        """The statements for the driver's own cursor (executemany, values in stored form), to run in
+        the head's transaction: the events, the checkpoint when one is due, the head."""
+        if self.dialect.name == "sqlite":
+            insert, mark = _INSERT_SQLITE, ":{}".format
+            head = stored_form(_HEAD, self.dialect)(self.head)
+            checkpoint = stored_form(_CHECKPOINTS, self.dialect)(self.checkpoint) if self.checkpoint else None
+        else:
+            insert, mark = _INSERT_PG, "%({})s".format
+            head, checkpoint = self.head, self.checkpoint
+        out: list[tuple[str, list[Any]]] = [(insert, list(self.rows))]
+        if checkpoint is not None:
+            names = ", ".join(checkpoint)
+            values = ", ".join(mark(k) for k in checkpoint)
+            out.append((f"INSERT INTO audit_checkpoints ({names}) VALUES ({values})", [checkpoint]))
+        sets = ", ".join(f"{k} = {mark(k)}" for k in head)
+        out.append((f"UPDATE audit_head SET {sets} WHERE id = 1", [head]))
         return out
-
-
-def _pg_insert(table: str, row: dict[str, Any]) -> str:
-    return f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(f'%({k})s' for k in row)})"
 
 
 def plan_append(
@@ -177,8 +191,9 @@ def plan_append(
     settings: Settings,
     now: datetime,
     signer: Signer | None = None,
-    sqlite: bool = False,
+    dialect: Dialect,
 ) -> PlannedAppend:
+    sqlite = dialect.name == "sqlite"
     when = format_time(now)
     h, frontier = head.h, head.frontier
     prev, seq = head.head_hash, head.size
@@ -225,7 +240,7 @@ def plan_append(
     if _checkpoint_due(head, settings, now):
         checkpoint, checkpoint_row = _checkpoint(head, now, signer or get_signer(settings))
         values |= {"checkpoint_size": checkpoint.tree_size, "checkpoint_time": now}
-    return PlannedAppend(rows, values, checkpoint_row, list(range(first, seq + 1)))
+    return PlannedAppend(rows, values, checkpoint_row, list(range(first, seq + 1)), dialect)
 
 
 def _checkpoint_due(head: Head, settings: Settings, now: datetime) -> bool:

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.audit.chain import Event, Prepared
@@ -106,7 +107,11 @@ class Recorder:
         return [Recorded(s, now, e) for s, e in zip(seqs, events, strict=True)]
 
     def planned(
-        self, head_row: Mapping[str, Any] | None, events: Sequence[Event], prepared: Sequence[Prepared]
+        self,
+        head_row: Mapping[str, Any] | None,
+        events: Sequence[Event],
+        prepared: Sequence[Prepared],
+        dialect: Dialect,
     ) -> tuple[PlannedAppend, list[Recorded]]:
         """``within`` for a caller that locked the head itself (``head_row``, read FOR UPDATE in its
         transaction) and runs the returned statements there; then ``committed`` after the commit.
@@ -114,7 +119,7 @@ class Recorder:
         need not hold up every other appender."""
         head = head_from_row(head_row, hash_alg=self.settings.audit_hash)
         now = self.clock.now()
-        plan = plan_append(head, prepared, settings=self.settings, now=now)
+        plan = plan_append(head, prepared, settings=self.settings, now=now, dialect=dialect)
         return plan, [Recorded(s, now, e) for s, e in zip(plan.seqs, events, strict=True)]
 
     def committed(self, recorded: Sequence[Recorded]) -> None:

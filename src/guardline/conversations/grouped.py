@@ -6,10 +6,11 @@ in a query or three per tenant, then checks each message in arrival order agains
 plus what the earlier messages of the group created. A message that fails a check (another
 customer's conversation, an unknown conversation id, a destroyed data key) becomes its request's
 error and adds nothing to the group: checks come before any state is changed. The survivors are
-written with one executemany per table in SQLAlchemy Core (no ORM unit of work on the hot path);
-on PostgreSQL the same statements go through psycopg's pipeline mode, so a group costs four round
-trips whatever its size: reads; writes with the audit head locked after them; the audit events, head
-and any checkpoint; commit.
+written with one executemany per table straight on the driver's cursor (no ORM unit of work, no
+SQLAlchemy statement on the write path); on SQLite in stored form by the columns' own bind
+processors, on PostgreSQL through psycopg's pipeline mode, so a group costs four round trips
+whatever its size: reads; writes with the audit head locked after them; the audit events, head and
+any checkpoint; commit.
 
 A database error (a unique constraint lost to another process, a deadlock) aborts the whole
 transaction; the writer then stores each message of the group alone, so the failure stays with the
@@ -20,9 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -30,13 +32,13 @@ from typing import Any, cast
 import psycopg
 from psycopg.rows import dict_row, namedtuple_row
 from psycopg.types.json import Json
-from sqlalchemy import Connection, Engine, Table, bindparam, case, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.audit.chain import Event
 from guardline.audit.chain import prepare as prepare_event
-from guardline.audit.log import HEAD_FOR_UPDATE_PG
+from guardline.audit.log import HEAD_FOR_UPDATE_PG, head_row_sqlite
 from guardline.audit.recorder import Recorded, Recorder
 from guardline.conversations.classification import RULES, Level
 from guardline.conversations.keyring import DataKeyHandle, KeyRing
@@ -53,7 +55,7 @@ from guardline.conversations.service import (
 from guardline.crypto import blind_index, seal
 from guardline.errors import Conflict, GuardlineError, NotFound
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
-from guardline.kit.db import UTCDateTime
+from guardline.kit.db import stored_form
 
 _CUSTOMERS = cast(Table, Customer.__table__)
 _DATA_KEYS = cast(Table, DataKey.__table__)
@@ -93,40 +95,61 @@ _CONVERSATIONS_BY_ID = _CONVERSATION_COLUMNS.where(_CONVERSATIONS.c.id.in_(bindp
 _CONVERSATIONS_BY_REF = _CONVERSATION_COLUMNS.where(
     _CONVERSATIONS.c.external_ref.in_(bindparam("refs", expanding=True))
 )
-# Never lowers what a concurrent writer (another process) set: the larger value wins.
-_TOUCH_CONVERSATION = (
-    update(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.id == bindparam("b_id"))
-    .values(
-        classification=case(
-            (_CONVERSATIONS.c.classification < bindparam("b_level"), bindparam("b_level")),
-            else_=_CONVERSATIONS.c.classification,
-        ),
-        last_message_at=case(
-            (
-                _CONVERSATIONS.c.last_message_at < bindparam("b_at", type_=UTCDateTime()),
-                bindparam("b_at", type_=UTCDateTime()),
-            ),
-            else_=_CONVERSATIONS.c.last_message_at,
-        ),
-    )
-)
-_INSERTS = tuple(insert(t) for t in (_CUSTOMERS, _DATA_KEYS, _CONVERSATIONS, _MESSAGES, _INDEXES))
-
-
 _CORE_READS = {
     "customers": _CUSTOMERS_WITH_KEYS,
     "by_id": _CONVERSATIONS_BY_ID,
     "by_ref": _CONVERSATIONS_BY_REF,
 }
-_CORE_WRITES = dict(
-    zip(("customers", "data_keys", "conversations", "messages", "blind_indexes"), _INSERTS, strict=True),
-    touch=_TOUCH_CONVERSATION,
+
+
+# The columns each group write sets (a message row sets them all), for the statements of both drivers.
+_WRITE_COLUMNS: dict[str, tuple[Table, tuple[str, ...]]] = {
+    "customers": (_CUSTOMERS, ("id", "tenant_id", "ref_kind", "ref_index", "created_at", "erased_at")),
+    "data_keys": (
+        _DATA_KEYS,
+        ("tenant_id", "customer_id", "version", "cipher", "provider", "kek_version", "wrapped", "created_at"),
+    ),
+    "conversations": (
+        _CONVERSATIONS,
+        (
+            *("id", "tenant_id", "customer_id", "channel", "external_ref"),
+            *("classification", "started_at", "last_message_at"),
+        ),
+    ),
+    "messages": (_MESSAGES, tuple(c.key for c in _MESSAGES.columns)),
+    "blind_indexes": (
+        _INDEXES,
+        ("tenant_id", "kind", "digest", "customer_id", "conversation_id", "message_id"),
+    ),
+}
+
+
+def _inserts(mark: Callable[[str], str]) -> dict[str, str]:
+    return {
+        what: f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(map(mark, columns))})"
+        for what, (table, columns) in _WRITE_COLUMNS.items()
+    }
+
+
+# Never lowers what a concurrent writer (another process) set: the larger value wins. (SQLite's
+# two-argument max() is GREATEST; its stored times are fixed-width text, which orders as time does.)
+_TOUCH = (
+    "UPDATE conversations SET classification = {f}(classification, {classification}),"
+    " last_message_at = {f}(last_message_at, {last_message_at}) WHERE id = {id}"
 )
+_SQLITE_WRITES = _inserts(":{}".format) | {
+    "touch": _TOUCH.format(
+        f="max", classification=":classification", last_message_at=":last_message_at", id=":id"
+    )
+}
+_SQLITE_TABLES = {what: table for what, (table, _) in _WRITE_COLUMNS.items()} | {"touch": _CONVERSATIONS}
 
 
-class _CoreIO:
-    """Statements through SQLAlchemy Core, one round trip each (SQLite: no round trips at all)."""
+class _SqliteIO:
+    """SQLite: reads through SQLAlchemy Core (its result types); writes straight on the sqlite3
+    cursor, one executemany per table, values in stored form by the columns' own bind processors
+    (``stored_form``). SQLAlchemy's work per statement -- compile cache, parameter objects, result
+    setup -- was about a fifth of a group's commit; there are no round trips to save here."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -134,9 +157,23 @@ class _CoreIO:
     def read(self, reads: Sequence[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
         return [list(self.conn.execute(_CORE_READS[what], params)) for what, params in reads]
 
-    def write(self, writes: Sequence[tuple[str, list[dict[str, Any]]]]) -> None:
-        for what, rows in writes:
-            self.conn.execute(_CORE_WRITES[what], rows)
+    def write(
+        self,
+        writes: Sequence[tuple[str, list[dict[str, Any]]]],
+        raw: Sequence[tuple[str, list[Any]]] = (),
+        read_head: bool = False,
+    ) -> Mapping[str, Any] | None:
+        dialect = self.conn.dialect
+        cursor = cast(sqlite3.Connection, self.conn.connection.driver_connection).cursor()
+        try:
+            for what, rows in writes:
+                convert = stored_form(_SQLITE_TABLES[what], dialect)
+                cursor.executemany(_SQLITE_WRITES[what], [convert(r) for r in rows])
+            for sql, params in raw:
+                cursor.executemany(sql, params)
+        finally:
+            cursor.close()
+        return head_row_sqlite(self.conn) if read_head else None
 
 
 # PostgreSQL: the same statements in psycopg's pipeline mode, all reads in one round trip and all
@@ -171,33 +208,13 @@ def _lock_keys(items: Sequence[PendingMessage]) -> list[int]:
     )
 
 
-def _pg_insert(table: Table, columns: Sequence[str]) -> str:
-    names = ", ".join(columns)
-    values = ", ".join(f"%({c})s" for c in columns)
-    return f"INSERT INTO {table.name} ({names}) VALUES ({values})"
-
-
-_PG_WRITES = {
-    "customers": _pg_insert(
-        _CUSTOMERS, ("id", "tenant_id", "ref_kind", "ref_index", "created_at", "erased_at")
-    ),
-    "data_keys": _pg_insert(
-        _DATA_KEYS,
-        ("tenant_id", "customer_id", "version", "cipher", "provider", "kek_version", "wrapped", "created_at"),
-    ),
-    "conversations": _pg_insert(
-        _CONVERSATIONS,
-        (
-            *("id", "tenant_id", "customer_id", "channel", "external_ref"),
-            *("classification", "started_at", "last_message_at"),
-        ),
-    ),
-    "messages": _pg_insert(_MESSAGES, tuple(c.key for c in _MESSAGES.columns)),
-    "blind_indexes": _pg_insert(
-        _INDEXES, ("tenant_id", "kind", "digest", "customer_id", "conversation_id", "message_id")
-    ),
-    "touch": "UPDATE conversations SET classification = GREATEST(classification, %(b_level)s),"
-    " last_message_at = GREATEST(last_message_at, %(b_at)s) WHERE id = %(b_id)s",
+_PG_WRITES = _inserts("%({})s".format) | {
+    "touch": _TOUCH.format(
+        f="GREATEST",
+        classification="%(classification)s",
+        last_message_at="%(last_message_at)s",
+        id="%(id)s",
+    )
 }
 
 
@@ -221,11 +238,11 @@ class _PipelineIO:
         self,
         writes: Sequence[tuple[str, list[dict[str, Any]]]],
         raw: Sequence[tuple[str, list[Any]]] = (),
-        then_read: str | None = None,
-    ) -> dict[str, Any] | None:
-        """The writes, then ``raw`` statements, then (``then_read``) one query whose single row is
-        returned as a mapping: all in one round trip."""
-        reader = self.pg.cursor(row_factory=dict_row) if then_read is not None else None
+        read_head: bool = False,
+    ) -> Mapping[str, Any] | None:
+        """The writes, then ``raw`` statements, then (``read_head``) the audit head's row, locked
+        FOR UPDATE after the rows: all in one round trip."""
+        reader = self.pg.cursor(row_factory=dict_row) if read_head else None
         try:
             with self.pg.pipeline(), self.pg.cursor() as cursor:
                 for what, rows in writes:
@@ -235,16 +252,16 @@ class _PipelineIO:
                 for sql, params in raw:
                     cursor.executemany(sql, params)
                 if reader is not None:
-                    reader.execute(cast(str, then_read))
+                    reader.execute(HEAD_FOR_UPDATE_PG)
             return reader.fetchone() if reader is not None else None
         finally:
             if reader is not None:
                 reader.close()
 
 
-def _io(conn: Connection) -> _CoreIO | _PipelineIO:
-    psycopg3 = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
-    return _PipelineIO(conn) if psycopg3 else _CoreIO(conn)
+def _io(conn: Connection) -> _SqliteIO | _PipelineIO:
+    # kit/db.make_engine gives PostgreSQL psycopg 3 always.
+    return _SqliteIO(conn) if conn.dialect.name == "sqlite" else _PipelineIO(conn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -557,9 +574,9 @@ class _Group:
             retain_until=retain_until,
         )
 
-    def write(self, conn: Connection, then_read: str | None = None) -> dict[str, Any] | None:
-        """Insert the group's rows; on PostgreSQL ``then_read`` is a query sent in the same round trip,
-        after them, and its row is returned."""
+    def write(self, conn: Connection, *, read_head: bool = False) -> Mapping[str, Any] | None:
+        """Insert the group's rows; with ``read_head``, then read the audit head's row under the append
+        lock and return it (on PostgreSQL in the same round trip, after the rows)."""
         customers = self.customer_rows
         conversations = [
             {
@@ -579,7 +596,7 @@ class _Group:
         customers.sort(key=lambda r: (str(r["tenant_id"]), r["ref_index"]))
         conversations.sort(key=lambda r: (str(r["tenant_id"]), r["external_ref"] or "", str(r["id"])))
         touched: list[dict[str, Any]] = [
-            {"b_id": c.id, "b_level": c.classification, "b_at": c.last_message_at}
+            {"id": c.id, "classification": c.classification, "last_message_at": c.last_message_at}
             for _, c in sorted(self.touched.items(), key=lambda kv: str(kv[0]))
         ]
         tables: tuple[list[dict[str, Any]], ...] = (
@@ -595,13 +612,7 @@ class _Group:
             tables,
             strict=True,
         )
-        io = _io(conn)
-        chosen = [(what, rows) for what, rows in writes if rows]
-        if isinstance(io, _PipelineIO):
-            return io.write(chosen, then_read=then_read)
-        assert then_read is None, "a read after the writes is for PostgreSQL's pipeline"
-        io.write(chosen)
-        return None
+        return _io(conn).write([(what, rows) for what, rows in writes if rows], read_head=read_head)
 
 
 def store(
@@ -629,11 +640,11 @@ Outcome = StoredMessage | GuardlineError
 
 def lost_race(exc: BaseException) -> bool:
     """A unique constraint or a deadlock lost to a concurrent transaction, which was rolled back: the
-    same work may simply be tried again. psycopg's own errors come from the pipelined statements,
-    SQLAlchemy's wrap them elsewhere."""
+    same work may simply be tried again. The drivers' own errors come from the statements this
+    module runs on their cursors, SQLAlchemy's wrap them elsewhere."""
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
     return isinstance(exc, IntegrityError) or isinstance(
-        cause, (psycopg.IntegrityError, psycopg.errors.DeadlockDetected)
+        cause, (psycopg.IntegrityError, psycopg.errors.DeadlockDetected, sqlite3.IntegrityError)
     )
 
 
@@ -750,25 +761,24 @@ class Committer:
         self, conn: Connection, items: Sequence[PendingMessage]
     ) -> tuple[list[Outcome], list[Recorded]]:
         """Store and audit the group in the connection's transaction: a message and its record commit
-        together or not at all. On PostgreSQL the audit log's head is locked in the round trip that
-        writes the group's rows, after them, and its events, head and any checkpoint go in one more:
-        four round trips a group (reads, writes, audit, commit) instead of six, and no SQLAlchemy
-        statement on the path. The head is locked last, as every other append does (after the rows
-        of its transaction): a writer that held the head while waiting for a row another transaction
-        inserted, which then waited for the head, would deadlock."""
+        together or not at all. The audit head is read under the append lock after the group's rows
+        are written, as every other append does: a writer that held the head while waiting for a row
+        another transaction inserted, which then waited for the head, would deadlock. On PostgreSQL
+        that read shares the rows' round trip, and the events, head and any checkpoint go in one more:
+        four round trips a group (reads, writes, audit, commit). No SQLAlchemy statement is built on
+        the write path on either database."""
         group = _Group(self.keyring, self.encryption, self.clock)
         group.load(conn, items)
         outcomes = [group.add(item) for item in items]
         events = self._events(items, outcomes) if self.recorder is not None else []
-        io = _io(conn)
-        if not events or not isinstance(io, _PipelineIO):
+        if not events:
             group.write(conn)
-            return outcomes, self.recorder.within(conn, events) if self.recorder and events else []
+            return outcomes, []
         assert self.recorder is not None
         prepared = [prepare_event(e) for e in events]  # refuse a bad event before taking the head
-        head_row = group.write(conn, then_read=HEAD_FOR_UPDATE_PG)
-        plan, recorded = self.recorder.planned(head_row, events, prepared)
-        io.write([], plan.pg_statements())
+        head_row = group.write(conn, read_head=True)
+        plan, recorded = self.recorder.planned(head_row, events, prepared, conn.dialect)
+        _io(conn).write([], plan.statements())
         return outcomes, recorded
 
     @staticmethod
