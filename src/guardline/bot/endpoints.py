@@ -123,7 +123,7 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
             blocked="input",
             guard_category=decision.category.value if decision.category else None,
         )
-    policy = service._policy(tenant)
+    policy = service.tenant_policy(tenant)
     analyzed = service.analyze(body.text, body.lang, policy)
     pending = await work.run(
         lambda ctx: chat.begin_turn(ctx, runtime, verified=verified, incoming=incoming, analyzed=analyzed)

@@ -374,12 +374,12 @@ def start_verification(
     sender: SmsSender,
     minutes: int,
 ) -> StartedVerification:
-    digits = service._caller_digits(caller_number)
+    digits = service.caller_digits(caller_number)
     if customer_ref is not None and not _REF.match(customer_ref):
         raise BadInput("customer_ref: 1-128 printable characters")
     kind: RefKind = "customer_ref" if customer_ref is not None else "phone"
     ref = customer_ref if customer_ref is not None else digits
-    customer, key = service._customer(ctx, kind, ref)
+    customer, key = service.get_or_create_customer(ctx, kind=kind, ref=ref)
     if customer.erased_at is not None:
         raise Gone("this customer was erased")
     now = ctx.clock.now()

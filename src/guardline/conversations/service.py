@@ -67,8 +67,12 @@ def get_tenant(*, session: Session, tenant_id: uuid.UUID) -> Tenant:
     return tenant
 
 
-def _policy(tenant: Tenant) -> PiiPolicy | None:
+def tenant_policy(tenant: Tenant) -> PiiPolicy | None:
+    """The tenant's compiled PII policy (allow and deny lists), or None when it has none."""
     return _compiled_policy(json.dumps(tenant.pii_policy, sort_keys=True)) if tenant.pii_policy else None
+
+
+_policy = tenant_policy  # the name grouped.py imports it by
 
 
 @functools.lru_cache(maxsize=256)
@@ -102,9 +106,11 @@ _CONVERSATION_BY_REF = select(Conversation).where(
 )
 
 
-def _customer(ctx: Context, kind: str, ref: str) -> tuple[Customer, DataKeyHandle | None]:
-    """The customer with this reference and their current data key, created on first sight.
+def get_or_create_customer(ctx: Context, *, kind: str, ref: str) -> tuple[Customer, DataKeyHandle | None]:
+    """The customer with this reference (``kind`` is ``customer_ref`` or ``phone``) and their current
+    data key (None with encryption off), created with a new data key on first sight.
 
+    An erased customer is returned as it is (``erased_at`` set): refusing it is the caller's decision.
     One query reads the customer and the wrapped key together; the key is unwrapped from the
     keyring's cache, which is keyed by the wrapped bytes, so a key shredded elsewhere is never used.
     """
@@ -128,15 +134,21 @@ def _customer(ctx: Context, kind: str, ref: str) -> tuple[Customer, DataKeyHandl
     return customer, ctx.keyring.create_data_key(session=ctx.session, customer=customer, clock=ctx.clock)
 
 
-def _conversation(
+def get_or_create_conversation(
     ctx: Context,
-    customer: Customer,
     *,
+    customer: Customer,
     channel: str,
     conversation_id: uuid.UUID | None,
     ref: str | None,
     at: datetime,
 ) -> Conversation:
+    """The customer's conversation by id or by external ref, created (started ``at``) when neither
+    names one that exists.
+
+    Raises NotFound for an id not in the tenant, Conflict for a conversation of another customer or
+    another channel.
+    """
     if conversation_id is not None:
         conversation = ctx.session.get(Conversation, conversation_id)
         if conversation is None or conversation.tenant_id != ctx.tenant.id:
@@ -174,7 +186,9 @@ def _conversation(
     except IntegrityError:  # the same ref created by a concurrent request a moment ago
         if ref is None:
             raise
-        return _conversation(ctx, customer, channel=channel, conversation_id=None, ref=ref, at=at)
+        return get_or_create_conversation(
+            ctx, customer=customer, channel=channel, conversation_id=None, ref=ref, at=at
+        )
     return conversation
 
 
@@ -255,6 +269,38 @@ def _write(ctx: Context, messages: Sequence[Message], indexes: Sequence[dict[str
         ctx.session.execute(insert(BlindIndex), list(indexes))
 
 
+def store_message(
+    ctx: Context,
+    *,
+    customer: Customer,
+    conversation: Conversation,
+    key: DataKeyHandle | None,
+    role: str,
+    sent_at: datetime,
+    lang: str | None,
+    analyzed: Analyzed,
+) -> Message:
+    """Insert one analyzed message into the conversation: masked text, the raw text sealed with
+    ``key`` when its level asks for it, and blind indexes for its phones and order numbers.
+
+    Not committed: it is part of the caller's unit of work.
+    """
+    indexes: list[dict[str, Any]] = []
+    message = _message(
+        ctx,
+        customer=customer,
+        conversation=conversation,
+        key=key,
+        role=role,
+        sent_at=sent_at,
+        lang=lang,
+        analyzed=analyzed,
+        indexes=indexes,
+    )
+    _write(ctx, [message], indexes)
+    return message
+
+
 def _index(
     ctx: Context, customer: Customer, conversation: Conversation, message_id: uuid.UUID, analyzed: Analyzed
 ) -> list[dict[str, Any]]:
@@ -295,7 +341,9 @@ def _index_digests(keyring: KeyRing, tenant: Tenant, analyzed: Analyzed) -> list
 # -- calls -----------------------------------------------------------------------------------------
 
 
-def _caller_digits(number: str) -> str:
+def caller_digits(number: str) -> str:
+    """A caller's telephone number as its digits, however written (spaces, full-width, spoken Chinese
+    digits); BadInput unless that is 5 to 20 digits."""
     digits = digits_only(number)
     if not digits.isdigit() or not 5 <= len(digits) <= 20:
         raise BadInput("caller_number: must be a telephone number of 5-20 digits")
@@ -315,10 +363,10 @@ class StoredCall:
 def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = None) -> StoredCall:
     if payload.ended_at < payload.started_at:
         raise BadInput("ended_at: must not be before started_at")
-    caller = _caller_digits(payload.caller_number)
+    caller = caller_digits(payload.caller_number)
     transcript = transcripts.parse_transcript(payload.transcript, format=payload.transcript_format)
     info = audio.inspect_wav(recording) if recording is not None else None
-    policy = _policy(ctx.tenant)
+    policy = tenant_policy(ctx.tenant)
     speakers = payload.speakers or {}
 
     analyzed = [analyze(segment.text, payload.lang, policy) for segment in transcript.segments]
@@ -333,11 +381,16 @@ def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = Non
     )
 
     if payload.customer_ref is not None:
-        customer, key = _customer(ctx, "customer_ref", payload.customer_ref)
+        customer, key = get_or_create_customer(ctx, kind="customer_ref", ref=payload.customer_ref)
     else:
-        customer, key = _customer(ctx, "phone", caller)
-    conversation = _conversation(
-        ctx, customer, channel="call", conversation_id=None, ref=payload.call_ref, at=payload.started_at
+        customer, key = get_or_create_customer(ctx, kind="phone", ref=caller)
+    conversation = get_or_create_conversation(
+        ctx,
+        customer=customer,
+        channel="call",
+        conversation_id=None,
+        ref=payload.call_ref,
+        at=payload.started_at,
     )
     if (
         ctx.session.scalars(select(Call.id).where(Call.conversation_id == conversation.id)).first()
