@@ -21,6 +21,7 @@ from guardline import __version__
 from guardline.access.endpoints import router as access_router
 from guardline.api.deps import CallerCache, check_routes, inline, refusal_event
 from guardline.api.middleware import BodyLimit, SecurityHeaders, Shortcut
+from guardline.audit.chain import InvalidAuditEvent
 from guardline.audit.endpoints import router as audit_router
 from guardline.audit.log import get_appender
 from guardline.audit.recorder import AppenderSink, Recorder, SessionSink
@@ -41,6 +42,16 @@ from guardline.monitoring import setup as monitoring
 from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
+
+
+def internal_error(what: str) -> JSONResponse:
+    """A 500 that says nothing of what failed; ``what`` (no personal values) goes to the log."""
+    incident = uuid.uuid4().hex[:12]
+    log.error("%s (incident %s)", what, incident)
+    return JSONResponse(
+        {"error": "InternalError", "detail": f"internal error; incident {incident} is in the server log"},
+        status_code=500,
+    )
 
 
 def create_app(
@@ -160,15 +171,17 @@ def create_app(
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"error": "HTTPError", "detail": str(exc.detail)}, status_code=exc.status_code)
 
+    @app.exception_handler(InvalidAuditEvent)
+    async def invalid_event(_request: Request, exc: InvalidAuditEvent) -> JSONResponse:
+        # Guardline built an event it cannot record: its bug, not the caller's, and the transaction
+        # it belonged to was rolled back. The log names the field (the message never holds a value);
+        # the answer names nothing of the event.
+        return internal_error(f"audit event refused: {exc.message}")
+
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        incident = uuid.uuid4().hex[:12]
         # The type only: an exception's message or locals may carry customer data.
-        log.error("unhandled %s (incident %s)", type(exc).__name__, incident)
-        return JSONResponse(
-            {"error": "InternalError", "detail": f"internal error; incident {incident} is in the server log"},
-            status_code=500,
-        )
+        return internal_error(f"unhandled {type(exc).__name__}")
 
     def limit_for(path: str) -> int:
         if path == "/v1/calls":
