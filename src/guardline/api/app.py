@@ -7,13 +7,15 @@ import gc
 import logging
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,7 +31,7 @@ from guardline.bot.endpoints import get_runtime
 from guardline.bot.endpoints import router as bot_router
 from guardline.config import Settings, get_settings
 from guardline.conversations import grouped
-from guardline.conversations.endpoints import post_message
+from guardline.conversations.endpoints import DOCUMENTED_MODELS, post_message
 from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
 from guardline.crypto import Cipher, build_key_provider
@@ -52,6 +54,26 @@ def internal_error(what: str) -> JSONResponse:
         {"error": "InternalError", "detail": f"internal error; incident {incident} is in the server log"},
         status_code=500,
     )
+
+
+def _openapi_with(app: FastAPI, models: Sequence[type[BaseModel]]) -> Callable[[], dict[str, Any]]:
+    """``app.openapi`` with ``models`` (and the models they use) among the components, for bodies
+    the endpoints read by hand and document with a $ref of their own."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()  # cached by FastAPI as app.openapi_schema: completed here once
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        for model in models:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in schema.pop("$defs", {}).items():
+                schemas.setdefault(name, definition)
+            schemas.setdefault(model.__name__, schema)
+        return spec
+
+    return openapi
 
 
 def create_app(
@@ -191,6 +213,7 @@ def create_app(
         return settings.max_body_bytes
 
     check_routes(app)
+    app.openapi = _openapi_with(app, DOCUMENTED_MODELS)  # type: ignore[method-assign]
     # Innermost first: the shortcut runs inside the body limit and the security headers.
     app.add_middleware(Shortcut, method="POST", path="/v1/messages", endpoint=post_message)
     app.add_middleware(BodyLimit, limit_for=limit_for)
