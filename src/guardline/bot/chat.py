@@ -309,15 +309,19 @@ def begin_turn(
         ref=incoming.conversation_ref,
         at=now,
     )
-    message = service.store_message(
+    (message,) = service.store_messages(
         ctx,
-        customer=customer,
-        conversation=conversation,
-        key=key,
-        role="customer",
-        sent_at=now,
-        lang=incoming.lang,
-        analyzed=analyzed,
+        [
+            service.NewMessage(
+                customer=customer,
+                conversation=conversation,
+                key=key,
+                role="customer",
+                sent_at=now,
+                lang=incoming.lang,
+                analyzed=analyzed,
+            )
+        ],
     )
     state = ctx.session.get(BotConversation, conversation.id, with_for_update=True)
     if state is None:
@@ -482,15 +486,19 @@ def finish_turn(
         ref=None,
         at=ctx.clock.now(),
     )
-    stored = service.store_message(
+    (stored,) = service.store_messages(
         ctx,
-        customer=customer,
-        conversation=conversation,
-        key=key,
-        role="bot",
-        sent_at=ctx.clock.now(),
-        lang=reply.lang,
-        analyzed=analyzed_reply,
+        [
+            service.NewMessage(
+                customer=customer,
+                conversation=conversation,
+                key=key,
+                role="bot",
+                sent_at=ctx.clock.now(),
+                lang=reply.lang,
+                analyzed=analyzed_reply,
+            )
+        ],
     )
     state = ctx.session.get(BotConversation, pending.conversation_id)
     assert state is not None

@@ -209,21 +209,45 @@ def analyze(text: str, lang: str | None, policy: PiiPolicy | None) -> Analyzed:
     return Analyzed(text, entities, anonymize(text, entities).text if entities else text, level)
 
 
-def _message(
-    ctx: Context,
-    *,
-    customer: Customer,
-    conversation: Conversation,
-    key: DataKeyHandle | None,
-    role: str,
-    sent_at: datetime,
-    lang: str | None,
-    analyzed: Analyzed,
-    start_ms: int | None = None,
-    end_ms: int | None = None,
-    indexes: list[dict[str, Any]],
-) -> Message:
-    """A new message row (not yet written: see _write) and its blind indexes, appended to ``indexes``."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewMessage:
+    """One analyzed message to store in a conversation, sealed with ``key`` (None: encryption off).
+    ``start_ms``/``end_ms`` place a call's transcript segment in its recording."""
+
+    customer: Customer
+    conversation: Conversation
+    key: DataKeyHandle | None
+    role: str
+    sent_at: datetime
+    lang: str | None
+    analyzed: Analyzed
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+def store_messages(ctx: Context, messages: Sequence[NewMessage]) -> list[Message]:
+    """Insert analyzed messages: masked text, the raw text sealed when its level asks for it, and
+    blind indexes for their phones and order numbers; each conversation's level and last-message
+    time follow. Not committed: it is part of the caller's unit of work.
+
+    The rows go in two executemany statements: the ORM unit of work costs more than the rest of the
+    message's path (measured with py-spy under bench/ingest.py).
+    """
+    indexes: list[dict[str, Any]] = []
+    rows = [_message(ctx, new, indexes) for new in messages]
+    ctx.session.flush()  # conversations and the call row first: the new rows point at them
+    ctx.session.execute(insert(Message), [{k: getattr(m, k) for k in _MESSAGE_COLUMNS} for m in rows])
+    if indexes:
+        ctx.session.execute(insert(BlindIndex), indexes)
+    return rows
+
+
+_MESSAGE_COLUMNS = tuple(c.key for c in Message.__table__.columns)
+
+
+def _message(ctx: Context, new: NewMessage, indexes: list[dict[str, Any]]) -> Message:
+    """A new message row (not yet written) and its blind indexes, appended to ``indexes``."""
+    analyzed, key, conversation = new.analyzed, new.key, new.conversation
     row_id = uuid.uuid4()
     raw_sealed: bytes | None = None
     if RULES[analyzed.level].encrypt_raw:
@@ -237,67 +261,23 @@ def _message(
         id=row_id,
         tenant_id=ctx.tenant.id,
         conversation_id=conversation.id,
-        customer_id=customer.id,
-        role=role,
-        sent_at=sent_at,
-        lang=lang,
+        customer_id=new.customer.id,
+        role=new.role,
+        sent_at=new.sent_at,
+        lang=new.lang,
         masked_text=analyzed.masked,
         raw_sealed=raw_sealed,
         dek_version=key.version if key is not None and raw_sealed is not None else None,
         entities=[e.to_dict() for e in analyzed.entities],
         classification=int(analyzed.level),
-        retain_until=sent_at + timedelta(days=RULES[analyzed.level].retention_days),
-        start_ms=start_ms,
-        end_ms=end_ms,
+        retain_until=new.sent_at + timedelta(days=RULES[analyzed.level].retention_days),
+        start_ms=new.start_ms,
+        end_ms=new.end_ms,
         created_at=ctx.clock.now(),
     )
     conversation.classification = max(conversation.classification, int(analyzed.level))
-    conversation.last_message_at = max(conversation.last_message_at, sent_at)
-    indexes += _index(ctx, customer, conversation, message.id, analyzed)
-    return message
-
-
-_MESSAGE_COLUMNS = tuple(c.key for c in Message.__table__.columns)
-
-
-def _write(ctx: Context, messages: Sequence[Message], indexes: Sequence[dict[str, Any]]) -> None:
-    """Insert the rows in two executemany statements: the ORM unit of work costs more than the rest of
-    the message's path (measured with py-spy under bench/ingest.py)."""
-    ctx.session.flush()  # conversations and the call row first: the new rows point at them
-    ctx.session.execute(insert(Message), [{k: getattr(m, k) for k in _MESSAGE_COLUMNS} for m in messages])
-    if indexes:
-        ctx.session.execute(insert(BlindIndex), list(indexes))
-
-
-def store_message(
-    ctx: Context,
-    *,
-    customer: Customer,
-    conversation: Conversation,
-    key: DataKeyHandle | None,
-    role: str,
-    sent_at: datetime,
-    lang: str | None,
-    analyzed: Analyzed,
-) -> Message:
-    """Insert one analyzed message into the conversation: masked text, the raw text sealed with
-    ``key`` when its level asks for it, and blind indexes for its phones and order numbers.
-
-    Not committed: it is part of the caller's unit of work.
-    """
-    indexes: list[dict[str, Any]] = []
-    message = _message(
-        ctx,
-        customer=customer,
-        conversation=conversation,
-        key=key,
-        role=role,
-        sent_at=sent_at,
-        lang=lang,
-        analyzed=analyzed,
-        indexes=indexes,
-    )
-    _write(ctx, [message], indexes)
+    conversation.last_message_at = max(conversation.last_message_at, new.sent_at)
+    indexes += _index(ctx, new.customer, conversation, message.id, analyzed)
     return message
 
 
@@ -448,24 +428,23 @@ def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = Non
             conversation_id=conversation.id,
         )
     )
-    indexes: list[dict[str, Any]] = []
-    segments = [
-        _message(
-            ctx,
-            customer=customer,
-            conversation=conversation,
-            key=key,
-            role=speakers.get(segment.speaker or "", _default_role(segment.speaker)),
-            sent_at=payload.started_at + timedelta(milliseconds=segment.start_ms),
-            lang=payload.lang,
-            analyzed=result,
-            start_ms=segment.start_ms,
-            end_ms=segment.end_ms,
-            indexes=indexes,
-        )
-        for segment, result in zip(transcript.segments, analyzed, strict=True)
-    ]
-    _write(ctx, segments, indexes)
+    segments = store_messages(
+        ctx,
+        [
+            NewMessage(
+                customer=customer,
+                conversation=conversation,
+                key=key,
+                role=speakers.get(segment.speaker or "", _default_role(segment.speaker)),
+                sent_at=payload.started_at + timedelta(milliseconds=segment.start_ms),
+                lang=payload.lang,
+                analyzed=result,
+                start_ms=segment.start_ms,
+                end_ms=segment.end_ms,
+            )
+            for segment, result in zip(transcript.segments, analyzed, strict=True)
+        ],
+    )
     return StoredCall(call, segments)
 
 
