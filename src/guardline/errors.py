@@ -15,7 +15,9 @@
     ├── KeyManagementError (500)    base of key-management failures
     │   ├── KeyUnavailable (503)    a key provider or key version cannot be reached or was destroyed
     │   └── DecryptionFailed (500)  opaque: wrong key, tampered or swapped ciphertext, wrong context
-    └── ConfigurationError (500)    settings that cannot work; the message names the setting
+    ├── ConfigurationError (500)    settings that cannot work; the message names the setting
+    └── InvalidAuditEvent (500)     an event Guardline built that the audit log refuses: a bug, answered
+                                    without its message (audit/chain.py)
 
 Messages name the problem and the fix, never a personal value.
 """

@@ -3,14 +3,19 @@ recorded reads; cross-tenant and unassigned attempts refused."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from guardline.access.models import UnmaskRead
+from guardline.access import endpoints as access_endpoints
+from guardline.access.models import CaseAssignment, UnmaskRead, UnmaskRequest
+from guardline.audit.models import AuditEvent
 from guardline.config import Settings
 from guardline.conversations.keyring import KeyRing
 from guardline.conversations.models import Tenant
@@ -32,6 +37,7 @@ class World:
     conversation_id: str
     message_id: str
     customer_id: str
+    other_agent_id: str
 
 
 @pytest.fixture
@@ -71,6 +77,7 @@ def world(
         m["conversation_id"],
         m["id"],
         m["customer_id"],
+        str(other_agent.user.id),
     )
 
 
@@ -348,3 +355,62 @@ def test_caller_number_of_a_call(
     staff_client.post(f"/v1/unmask-requests/{rid}/approve", json={}, headers=world.supervisor)
     values = staff_client.get(f"/v1/unmask-requests/{rid}/values", headers=world.agent).json()["values"]
     assert [v["value"] for v in values] == ["13912345678"]
+
+
+def test_a_reason_over_several_lines_is_recorded_on_one(
+    staff_client: TestClient, session: Session, world: World
+) -> None:
+    r = _request(staff_client, world, world.agent, reason="快递员需要回拨客户\n\t确认地址是否正确")
+    assert r.status_code == 201, r.text  # was 400, "purpose must be printable": the audit event refused it
+    assert r.json()["reason"] == "快递员需要回拨客户\n\t确认地址是否正确"  # stored as written
+    purpose = session.scalar(select(AuditEvent.purpose).where(AuditEvent.action == "unmask.request"))
+    assert purpose == "快递员需要回拨客户 确认地址是否正确"
+
+
+@pytest.mark.parametrize("odd", ["\x00", "\x1b[2J", "\u200b"])
+def test_a_reason_the_audit_log_cannot_carry_is_refused_by_its_name(
+    staff_client: TestClient, session: Session, world: World, odd: str
+) -> None:
+    r = _request(staff_client, world, world.agent, reason=f"快递员需要回拨客户{odd}确认地址是否正确")
+    assert r.status_code == 400
+    assert r.json() == {
+        "error": "BadInput",
+        "detail": "reason: printable text only (no control or invisible format characters)",
+    }
+    assert session.scalar(select(func.count()).select_from(UnmaskRequest)) == 0
+
+
+def test_an_event_our_code_cannot_record_is_a_500_that_stores_nothing(
+    staff_client: TestClient,
+    session: Session,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    built = access_endpoints._case_event
+
+    def buggy(*args: Any) -> Any:  # a bug: a personal value put into the event's details
+        return dataclasses.replace(built(*args), details={"agent": f"手机{PHONE}"})
+
+    monkeypatch.setattr(access_endpoints, "_case_event", buggy)
+    before = session.scalar(select(func.count()).select_from(CaseAssignment))
+    events = session.scalar(select(func.count()).select_from(AuditEvent))
+    with caplog.at_level(logging.ERROR, logger="guardline.api"):
+        r = staff_client.post(
+            "/v1/cases",
+            json={"customer_id": world.customer_id, "user_id": world.other_agent_id},
+            headers=world.supervisor,
+        )
+    assert r.status_code == 500, r.text  # was 400 "details.agent looks like personal data"
+    body = r.json()
+    assert body["error"] == "InternalError"
+    assert body["detail"].startswith("internal error; incident ")
+    assert "agent" not in r.text
+    assert PHONE not in r.text
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(CaseAssignment)) == before
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == events
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "audit event refused: details.agent looks like personal data (PHONE)" in logged
+    assert body["detail"].split()[3] in logged  # the incident id leads from the answer to the log line
+    assert PHONE not in logged

@@ -236,3 +236,56 @@ def test_a_refusal_is_recorded_once(
     )
     rows = db_connection.execute(text("SELECT action FROM audit_events ORDER BY seq")).scalars().all()
     assert rows == ["auth.login", "oauth.token"]
+
+
+_FILTERS = ("tenant_id", "actor", "customer_id", "action", "since", "until")
+
+
+@pytest.mark.parametrize("path", ["/v1/audit/events", "/v1/audit/export"])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("tenant_id", "not-a-uuid"),
+        ("customer_id", "13812345678"),
+        ("actor", "a" * 129),
+        ("action", "x" * 65),
+        ("since", "yesterday"),
+        ("until", "2026-13-45T00:00:00Z"),
+    ],
+)
+def test_a_bad_filter_is_refused_by_name_on_both_endpoints(
+    staff_client: TestClient, trail: dict[str, object], path: str, name: str, value: str
+) -> None:
+    r = staff_client.get(path, params={name: value}, headers=trail["auditor"])  # type: ignore[arg-type]
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["detail"].startswith(f"query.{name}: ")
+    assert value not in r.text  # the value is not echoed back (it may be a customer's)
+
+
+@pytest.mark.parametrize("path", ["/v1/audit/events", "/v1/audit/export"])
+def test_a_time_without_zone_is_refused_on_both_endpoints(
+    staff_client: TestClient, trail: dict[str, object], path: str
+) -> None:
+    for name in ("since", "until"):
+        r = staff_client.get(path, params={name: "2026-12-01T00:00:00"}, headers=trail["auditor"])  # type: ignore[arg-type]
+        assert r.status_code == 400
+        assert r.json()["detail"].startswith(f"{name}: give a time zone")
+
+
+def test_openapi_documents_every_audit_filter_on_both_endpoints(staff_client: TestClient) -> None:
+    spec = staff_client.get("/openapi.json").json()
+    documented = {
+        path: {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        for path in ("/v1/audit/events", "/v1/audit/export")
+    }
+    for path, params in documented.items():
+        assert set(params) == {*_FILTERS, "limit"}, path
+        for name in _FILTERS:
+            assert params[name]["in"] == "query"
+            assert not params[name]["required"]
+            assert params[name]["description"], f"{path} {name}"
+    events, export = documented["/v1/audit/events"], documented["/v1/audit/export"]
+    assert all(events[name] == export[name] for name in _FILTERS)
+    assert events["limit"]["schema"]["maximum"] == 1000
+    assert export["limit"]["schema"]["maximum"] == 100_000

@@ -222,6 +222,30 @@ def test_unexpected_errors_on_the_hot_path_are_500_without_details(
     assert PHONE not in r.text
 
 
+def test_an_event_our_code_cannot_record_fails_the_message_with_a_500_and_stores_nothing(
+    client: TestClient, key: str, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from guardline.audit.models import AuditEvent
+    from guardline.conversations import grouped
+
+    described = grouped.ingest_details
+
+    def buggy(level: str, types: Any) -> dict[str, Any]:  # a bug: a personal value in the details
+        return {**described(level, types), "note": f"回电{PHONE}"}
+
+    monkeypatch.setattr(grouped, "ingest_details", buggy)
+    counts = [session.scalar(select(func.count()).select_from(t)) for t in (Message, Customer, AuditEvent)]
+    r = client.post("/v1/messages", json={"customer_ref": "c", "text": f"手机{PHONE}"}, headers=auth(key))
+    assert r.status_code == 500  # was 400: the caller's message was fine, the event was ours
+    assert r.json()["error"] == "InternalError"
+    assert "note" not in r.text
+    assert PHONE not in r.text
+    session.expire_all()
+    assert [
+        session.scalar(select(func.count()).select_from(t)) for t in (Message, Customer, AuditEvent)
+    ] == counts
+
+
 def test_the_shortcut_takes_only_its_route(client: TestClient, key: str) -> None:
     r = client.get("/v1/messages", headers=auth(key))
     assert r.status_code == 405  # the router still answers other methods

@@ -77,7 +77,7 @@ def test_address_change_resolves_the_placeholder_and_seals_the_new_address(
     for row in session.scalars(select(DemoOrder).where(DemoOrder.tenant_id == bot_shop.tenant.id)).all():
         assert "建国路".encode() not in row.sealed  # sealed, never in clear
     ctx = create_context(session, keyring, bot_shop.tenant)
-    customer, _ = service._customer(ctx, "customer_ref", "cust-1")
+    customer, _ = service.get_or_create_customer(ctx, kind="customer_ref", ref="cust-1")
     adapter = DemoCommerce(ctx, customer, PlaceholderVault())
     row = adapter._row("T2024113000002")
     assert row is not None

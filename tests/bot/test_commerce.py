@@ -148,7 +148,7 @@ def test_a_shop_api_outage_hands_the_customer_to_a_person(
 
 def test_demo_adapter_serves_only_its_customer(bot_shop: BotShop, session: Session, keyring: KeyRing) -> None:
     ctx = create_context(session, keyring, bot_shop.tenant)
-    customer, _ = service._customer(ctx, "customer_ref", "cust-1")
+    customer, _ = service.get_or_create_customer(ctx, kind="customer_ref", ref="cust-1")
     adapter = DemoCommerce(ctx, customer, PlaceholderVault())
     key = str(customer.id)
     assert [o.order_no for o in adapter.list_orders(customer=key)] == ["T2024113000002", "T2024112800001"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -11,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.audit.models import AuditEvent
 from guardline.bot import identity
@@ -238,6 +239,98 @@ def test_codes_are_not_returned_without_the_demo_setting_and_floods_are_refused(
         assert [_start(client, bot_shop).status_code for _ in range(3)] == [201, 201, 429]
         assert _start(client, bot_shop, caller_number="12").status_code == 422
         assert _start(client, bot_shop, caller_number="call me maybe").status_code == 400
+
+
+class Gateway:
+    """A fake SMS gateway that looks, from a connection of its own, at what is committed when it is
+    asked to send; or fails, with the number in its error as a real one might."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(url)
+        self.fail = False
+        self.committed_at_send: list[tuple[int, int]] = []  # (verifications, their start events)
+
+    def send_code(self, *, tenant: Any, phone: str, code: str, minutes: int) -> None:
+        if self.fail:
+            raise RuntimeError(f"gateway refused {phone}")
+        with Session(self.engine) as other:
+            rows = other.scalar(select(func.count()).select_from(CallVerification))
+            starts = other.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "bot.call_verify_start")
+            )
+        self.committed_at_send.append((rows or 0, starts or 0))
+
+
+@pytest.fixture
+def gateway(
+    fresh_url: str, fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Gateway, sessionmaker[Session]]]:
+    fake = Gateway(fresh_url)
+    monkeypatch.setitem(identity.SMS_SENDERS, "test-gateway", lambda: fake)
+    yield fake, sessionmaker(bind=fresh_engine, expire_on_commit=False)
+    fake.engine.dispose()
+
+
+@pytest.fixture
+def gateway_client(
+    gateway: tuple[Gateway, sessionmaker[Session]], bot_settings: Settings, keyring: KeyRing, clock: FakeClock
+) -> Iterator[tuple[TestClient, BotShop, Gateway, sessionmaker[Session]]]:
+    """An app on a database of its own (so what is committed can be told from what is not), whose
+    codes go through the fake gateway."""
+    from guardline.api.app import create_app
+    from tests.bot.conftest import make_shop
+
+    fake, factory = gateway
+    with factory() as session:
+        shop = make_shop(session, keyring, clock, "shop-a")
+    settings = bot_settings.model_copy(update={"bot_sms_sender": "test-gateway"})
+    app = create_app(settings, keyring=keyring, session_factory=factory, clock=clock)
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        yield client, shop, fake, factory
+
+
+def test_a_code_is_sent_only_after_its_verification_is_committed(
+    gateway_client: tuple[TestClient, BotShop, Gateway, sessionmaker[Session]],
+) -> None:
+    client, shop, fake, _ = gateway_client
+    first = _start(client, shop, customer_ref="cust-1")
+    assert first.status_code == 201, first.text
+    assert _start(client, shop).status_code == 201
+    # Each send saw its own row and its start event committed: a code never reaches a phone for a
+    # verification that a failed commit could still take back.
+    assert fake.committed_at_send == [(1, 1), (2, 2)]
+    verified = _verify(client, shop, first.json()["verification_id"], first.json()["demo_code"])
+    assert verified.status_code == 200, verified.text
+
+
+def test_a_failed_send_is_reported_and_its_code_withdrawn(
+    gateway_client: tuple[TestClient, BotShop, Gateway, sessionmaker[Session]],
+) -> None:
+    client, shop, fake, factory = gateway_client
+    fake.fail = True
+    failed = [_start(client, shop) for _ in range(identity.MAX_OPEN_CODES)]
+    assert {r.status_code for r in failed} == {503}
+    assert failed[0].json() == {
+        "error": "SmsUnavailable",
+        "detail": "the code could not be sent (RuntimeError); start a new verification",
+    }
+    with factory() as session:
+        rows = session.scalars(select(CallVerification)).all()
+        assert len(rows) == identity.MAX_OPEN_CODES
+        assert all(row.expires_at <= shop.clock.now() for row in rows)  # withdrawn: none verifies
+        sends = session.scalars(select(AuditEvent).where(AuditEvent.action == "bot.call_verify_send")).all()
+        assert [(e.result, json.loads(e.details or "{}")) for e in sends] == [
+            ("failure", {"reason": "RuntimeError"})
+        ] * identity.MAX_OPEN_CODES
+        assert not [e for e in session.scalars(select(AuditEvent)) if CALLER in (e.details or "")]
+    # Codes that never arrived do not count against the caller's open codes.
+    fake.fail = False
+    assert [_start(client, shop).status_code for _ in range(identity.MAX_OPEN_CODES + 1)] == [
+        *[201] * identity.MAX_OPEN_CODES,
+        429,
+    ]
 
 
 def test_another_tenants_verification_is_not_found(

@@ -6,12 +6,23 @@ import io
 import json
 import logging
 import logging.config
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
 
+from guardline.config import Settings
+from guardline.conversations.keyring import KeyRing
 from guardline.monitoring import logs
 
 PHONE = "13812345678"
@@ -74,25 +85,98 @@ def test_exception_message_and_traceback_stay_out(capture: tuple[io.StringIO, lo
     assert second["message"] == "ingest failed: ValueError"
 
 
-def test_text_format_scrubs_too() -> None:
+@pytest.fixture
+def text_logs() -> Iterator[tuple[dict[str, Any], io.StringIO]]:
+    """The text-mode logging config, writing to a string; the loggers it configures are put back."""
     config = logs.logging_config("text")
     stream = io.StringIO()
     config["handlers"]["default"]["stream"] = stream
-    del config["root"]
+    del config["root"]  # pytest's own handlers stay on the root logger
+    names = ["guardline", "uvicorn", "uvicorn.error", "uvicorn.access"]
+    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).level) for n in names}
+    saved_propagate = {n: logging.getLogger(n).propagate for n in names}
+    yield config, stream
+    for name, (handlers, level) in saved.items():
+        logger = logging.getLogger(name)
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = saved_propagate[name]
+
+
+def test_text_format_scrubs_too(text_logs: tuple[dict[str, Any], io.StringIO]) -> None:
+    config, stream = text_logs
     logging.config.dictConfig(config)
     try:
-        try:
-            raise RuntimeError(PHONE)
-        except RuntimeError:
-            logging.getLogger("guardline.x").exception("boom")
-    finally:
-        logging.getLogger("guardline").handlers.clear()
-        logging.getLogger("guardline").propagate = True
-        for name in ("uvicorn", "uvicorn.access"):
-            logging.getLogger(name).handlers.clear()
-            logging.getLogger(name).propagate = True
+        raise RuntimeError(PHONE)
+    except RuntimeError:
+        logging.getLogger("guardline.x").exception("boom")
     assert PHONE not in stream.getvalue()
     assert "boom [error.type=RuntimeError]" in stream.getvalue()
+
+
+def test_text_access_lines_drop_the_query_string(text_logs: tuple[dict[str, Any], io.StringIO]) -> None:
+    config, stream = text_logs
+    logging.config.dictConfig(config)
+    access = ("203.0.113.9:51234", "GET", f"/v1/alerts?phone={PHONE}", "1.1", 404)
+    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', *access)
+    assert stream.getvalue().rstrip().endswith('203.0.113.9:51234 - "GET /v1/alerts HTTP/1.1" 404')
+    assert PHONE not in stream.getvalue()
+
+
+def test_a_database_error_in_a_request_leaves_no_value_in_the_text_log(
+    text_logs: tuple[dict[str, Any], io.StringIO],
+    fresh_engine: Engine,
+    app_settings: Settings,
+    keyring: KeyRing,
+) -> None:
+    """The whole way: uvicorn serving the app in text mode, a request that fails in the database with
+    the value in the error (PostgreSQL: DETAIL: Key (v)=(...) already exists), and the log read back."""
+    from guardline.api.app import create_app
+    from guardline.api.server import build_config
+
+    config, stream = text_logs
+    app = create_app(
+        app_settings, keyring=keyring, session_factory=sessionmaker(bind=fresh_engine, expire_on_commit=False)
+    )
+
+    raised: list[str] = []
+
+    @app.get("/v1/probe")
+    def probe() -> None:
+        with app.state.sessionmaker() as session, session.begin():
+            session.execute(text("CREATE TEMPORARY TABLE probe (v VARCHAR(32) UNIQUE)"))
+            try:
+                for _ in range(2):
+                    session.execute(text("INSERT INTO probe (v) VALUES (:v)"), {"v": PHONE})
+            except IntegrityError as exc:
+                raised.append(str(exc))
+                raise
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(build_config(app_settings, app=app, log_config=config))
+    serving = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    serving.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started and serving.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started
+        port = listener.getsockname()[1]
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/probe?phone={PHONE}", timeout=30)
+        assert failed.value.code == 500
+        assert PHONE not in failed.value.read().decode()
+    finally:
+        server.should_exit = True
+        serving.join(30)
+        listener.close()
+    if fresh_engine.dialect.name == "postgresql":
+        assert f"Key (v)=({PHONE}) already exists" in raised[0]  # the error did carry the value
+    log = stream.getvalue()
+    assert "Exception in ASGI application [error.type=IntegrityError]" in log  # the path was taken
+    assert '"GET /v1/probe HTTP/1.1" 500' in log
+    assert PHONE not in log
 
 
 def test_uvicorn_access_record_maps_to_ecs() -> None:

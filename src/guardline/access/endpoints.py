@@ -145,7 +145,7 @@ def _unmask_event(work: Work, action: str, r: UnmaskRead) -> Event:
         object_type="unmask_request",
         object_id=r.id,
         customer_id=r.customer_id,
-        purpose=r.reason[:200],
+        purpose=unmask.audit_purpose(r.reason),
         details={"fields": len(r.fields), "minutes": minutes},
     )
 
@@ -224,7 +224,7 @@ def read_unmasked(request_id: uuid.UUID, work: Request_) -> RevealedRead:
                 object_type="unmask_request",
                 object_id=r.request_id,
                 customer_id=granted[0].customer_id,
-                purpose=granted[0].reason[:200],
+                purpose=unmask.audit_purpose(granted[0].reason),
                 details={"fields": len(r.values)},
             )
         ],

@@ -23,6 +23,7 @@ from guardline.access import cases
 from guardline.access.models import UnmaskRead, UnmaskRequest
 from guardline.access.principal import Principal
 from guardline.access.roles import Permission
+from guardline.audit.chain import InvalidAuditEvent, check_purpose
 from guardline.config import Settings
 from guardline.conversations import service
 from guardline.conversations.models import Call, Conversation, Message
@@ -51,12 +52,26 @@ class FieldRef:
         return cls(str(data["kind"]), uuid.UUID(str(data["id"])), data.get("entity"))
 
 
+def audit_purpose(reason: str) -> str:
+    """The purpose the request's audit events carry: its reason on one line, cut at 200 characters."""
+    return " ".join(reason.split())[:200]
+
+
 def _check_reason(reason: str) -> str:
+    """The reason as stored, refused here (by its own name) if it or the purpose made of it could not
+    be recorded: the audit events of the request must never be what refuses it."""
     text = reason.strip()
     if not 10 <= len(text) <= 500:
         raise BadInput("reason: 10-500 characters saying why the raw value is needed")
+    if not " ".join(text.split()).isprintable():
+        raise BadInput("reason: printable text only (no control or invisible format characters)")
+    personal = "reason: must not contain personal data (it is stored and shown to approvers)"
     if get_engine().analyze(text):
-        raise BadInput("reason: must not contain personal data (it is stored and shown to approvers)")
+        raise BadInput(personal)
+    try:
+        check_purpose(audit_purpose(text))
+    except InvalidAuditEvent:  # cut at 200 characters, a longer number read as a phone
+        raise BadInput(personal) from None
     return text
 
 

@@ -7,13 +7,15 @@ import gc
 import logging
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,6 +23,7 @@ from guardline import __version__
 from guardline.access.endpoints import router as access_router
 from guardline.api.deps import CallerCache, check_routes, inline, refusal_event
 from guardline.api.middleware import BodyLimit, SecurityHeaders, Shortcut
+from guardline.audit.chain import InvalidAuditEvent
 from guardline.audit.endpoints import router as audit_router
 from guardline.audit.log import get_appender
 from guardline.audit.recorder import AppenderSink, Recorder, SessionSink
@@ -28,7 +31,7 @@ from guardline.bot.endpoints import get_runtime
 from guardline.bot.endpoints import router as bot_router
 from guardline.config import Settings, get_settings
 from guardline.conversations import grouped
-from guardline.conversations.endpoints import post_message
+from guardline.conversations.endpoints import DOCUMENTED_MODELS, post_message
 from guardline.conversations.endpoints import router as conversations_router
 from guardline.conversations.keyring import KeyRing
 from guardline.crypto import Cipher, build_key_provider
@@ -41,6 +44,36 @@ from guardline.monitoring import setup as monitoring
 from guardline.pii import get_engine
 
 log = logging.getLogger("guardline.api")
+
+
+def internal_error(what: str) -> JSONResponse:
+    """A 500 that says nothing of what failed; ``what`` (no personal values) goes to the log."""
+    incident = uuid.uuid4().hex[:12]
+    log.error("%s (incident %s)", what, incident)
+    return JSONResponse(
+        {"error": "InternalError", "detail": f"internal error; incident {incident} is in the server log"},
+        status_code=500,
+    )
+
+
+def _openapi_with(app: FastAPI, models: Sequence[type[BaseModel]]) -> Callable[[], dict[str, Any]]:
+    """``app.openapi`` with ``models`` (and the models they use) among the components, for bodies
+    the endpoints read by hand and document with a $ref of their own."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()  # cached by FastAPI as app.openapi_schema: completed here once
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        for model in models:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in schema.pop("$defs", {}).items():
+                schemas.setdefault(name, definition)
+            schemas.setdefault(model.__name__, schema)
+        return spec
+
+    return openapi
 
 
 def create_app(
@@ -160,15 +193,17 @@ def create_app(
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"error": "HTTPError", "detail": str(exc.detail)}, status_code=exc.status_code)
 
+    @app.exception_handler(InvalidAuditEvent)
+    async def invalid_event(_request: Request, exc: InvalidAuditEvent) -> JSONResponse:
+        # Guardline built an event it cannot record: its bug, not the caller's, and the transaction
+        # it belonged to was rolled back. The log names the field (the message never holds a value);
+        # the answer names nothing of the event.
+        return internal_error(f"audit event refused: {exc.message}")
+
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        incident = uuid.uuid4().hex[:12]
         # The type only: an exception's message or locals may carry customer data.
-        log.error("unhandled %s (incident %s)", type(exc).__name__, incident)
-        return JSONResponse(
-            {"error": "InternalError", "detail": f"internal error; incident {incident} is in the server log"},
-            status_code=500,
-        )
+        return internal_error(f"unhandled {type(exc).__name__}")
 
     def limit_for(path: str) -> int:
         if path == "/v1/calls":
@@ -178,6 +213,7 @@ def create_app(
         return settings.max_body_bytes
 
     check_routes(app)
+    app.openapi = _openapi_with(app, DOCUMENTED_MODELS)  # type: ignore[method-assign]
     # Innermost first: the shortcut runs inside the body limit and the security headers.
     app.add_middleware(Shortcut, method="POST", path="/v1/messages", endpoint=post_message)
     app.add_middleware(BodyLimit, limit_for=limit_for)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from guardline.audit.merkle import HashFn
-from guardline.errors import BadInput
+from guardline.errors import GuardlineError
 
 FORMAT = 1
 GENESIS = bytes(32)
@@ -45,8 +45,16 @@ MAX_DETAILS_BYTES = 2048
 MAX_DETAILS_ITEMS = 32
 
 
-class InvalidAuditEvent(BadInput):
-    """An event that cannot be recorded; the message names the field, never its value."""
+class InvalidAuditEvent(GuardlineError):
+    """An event that cannot be recorded; the message names the field, never its value.
+
+    Guardline's own code builds every event, from values it has already checked, so a refused event
+    is a bug on the server's side: a 500 (the API answers it without the message, see api/app.py),
+    never a refusal the caller could fix. Input that becomes part of an event (an unmask reason, the
+    purpose) is checked where it is received, with ``check_purpose``, and refused there by its name.
+    """
+
+    status_code = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,9 +143,7 @@ def prepare(event: Event) -> Prepared:
         raise InvalidAuditEvent("object_type must be a lowercase name like message (at most 32 chars)")
     purpose = event.purpose
     if purpose is not None:
-        if not isinstance(purpose, str) or not 0 < len(purpose) <= 200 or not purpose.isprintable():
-            raise InvalidAuditEvent("purpose must be printable text of 1 to 200 characters")
-        _refuse_pii("purpose", purpose)
+        check_purpose(purpose)
     return Prepared(
         tenant_id=_uuid("tenant_id", event.tenant_id),
         actor_type=event.actor_type,
@@ -152,6 +158,13 @@ def prepare(event: Event) -> Prepared:
         request_id=_identifier("request_id", event.request_id, limit=64),
         details=_details(event.details),
     )
+
+
+def check_purpose(purpose: str) -> None:
+    """Refuse a purpose an event cannot carry: 1 to 200 printable characters, no personal data."""
+    if not isinstance(purpose, str) or not 0 < len(purpose) <= 200 or not purpose.isprintable():
+        raise InvalidAuditEvent("purpose must be printable text of 1 to 200 characters")
+    _refuse_pii("purpose", purpose)
 
 
 def _uuid(name: str, value: uuid.UUID | None) -> str | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from guardline.access.roles import Permission
@@ -28,63 +29,50 @@ MAX_QUERY = 1000
 MAX_EXPORT = 100_000
 
 
-def _filters(
-    work: Work,
-    *,
-    tenant_id: uuid.UUID | None,
-    actor: str | None,
-    customer_id: uuid.UUID | None,
-    action: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-) -> AuditQuery:
-    own = work.principal.tenant_id
-    if own is not None:
-        if tenant_id is not None and tenant_id != own:
-            raise BadInput("tenant_id: a tenant's auditor reads that tenant's events only")
-        tenant_id = own
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise BadInput(f"{name}: give a time zone (e.g. 2026-12-01T08:00:00+08:00)")
-    return AuditQuery(
-        tenant_id=tenant_id,
-        actor_id=actor,
-        customer_id=customer_id,
-        action=action,
-        since=since,
-        until=until,
-        limit=limit,
+class AuditFilter(BaseModel):
+    """The filters the event query and the export share: each is a query parameter of its own."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: uuid.UUID | None = Field(
+        None, description="only this tenant's events (a tenant's auditor: its own tenant only)"
     )
+    actor: str | None = Field(None, max_length=128, description="staff user id, key:<prefix> or client id")
+    customer_id: uuid.UUID | None = Field(None, description="only events about this customer")
+    action: str | None = Field(None, max_length=64, description="exact, or a prefix ending in '.' (unmask.)")
+    since: datetime | None = Field(None, description="events at or after this time (with a time zone)")
+    until: datetime | None = Field(None, description="events before this time (with a time zone)")
+
+    def scoped(self, work: Work, *, limit: int) -> AuditQuery:
+        """The query this caller may run: a tenant's auditor is held to the tenant's own events."""
+        tenant_id = self.tenant_id
+        own = work.principal.tenant_id
+        if own is not None:
+            if tenant_id is not None and tenant_id != own:
+                raise BadInput("tenant_id: a tenant's auditor reads that tenant's events only")
+            tenant_id = own
+        for name, value in (("since", self.since), ("until", self.until)):
+            if value is not None and value.tzinfo is None:
+                raise BadInput(f"{name}: give a time zone (e.g. 2026-12-01T08:00:00+08:00)")
+        return AuditQuery(
+            tenant_id=tenant_id,
+            actor_id=self.actor,
+            customer_id=self.customer_id,
+            action=self.action,
+            since=self.since,
+            until=self.until,
+            limit=limit,
+        )
 
 
-ActorQ = Annotated[str | None, Query(max_length=128, description="staff user id, key:<prefix> or client id")]
-ActionQ = Annotated[
-    str | None, Query(max_length=64, description="exact, or a prefix ending in '.' (unmask.)")
-]
+Filter = Annotated[AuditFilter, Query()]
 
 
 @router.get("/events", summary="Audit events, filtered (oldest first)")
 def list_events(
-    work: Audit,
-    tenant_id: uuid.UUID | None = None,
-    actor: ActorQ = None,
-    customer_id: uuid.UUID | None = None,
-    action: ActionQ = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_QUERY)] = 100,
+    work: Audit, filter_: Filter, limit: Annotated[int, Query(ge=1, le=MAX_QUERY)] = 100
 ) -> list[dict[str, Any]]:
-    filters = _filters(
-        work,
-        tenant_id=tenant_id,
-        actor=actor,
-        customer_id=customer_id,
-        action=action,
-        since=since,
-        until=until,
-        limit=limit,
-    )
+    filters = filter_.scoped(work, limit=limit)
 
     def run(s: Session) -> list[dict[str, Any]]:
         return [event_json(row) for row in query(connection=s.connection(), filters=filters)]
@@ -101,25 +89,9 @@ def list_events(
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
 def export_events(
-    work: Audit,
-    tenant_id: uuid.UUID | None = None,
-    actor: ActorQ = None,
-    customer_id: uuid.UUID | None = None,
-    action: ActionQ = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = 10_000,
+    work: Audit, filter_: Filter, limit: Annotated[int, Query(ge=1, le=MAX_EXPORT)] = 10_000
 ) -> Response:
-    filters = _filters(
-        work,
-        tenant_id=tenant_id,
-        actor=actor,
-        customer_id=customer_id,
-        action=action,
-        since=since,
-        until=until,
-        limit=limit,
-    )
+    filters = filter_.scoped(work, limit=limit)
     out = io.StringIO()
 
     def run(s: Session) -> int:

@@ -297,31 +297,32 @@ def begin_turn(
     tools_factory: Callable[[Context, Customer, PlaceholderVault], Any] | None = None,
 ) -> _Pending:
     """Store the customer's message, mask it for the bot, let the bot (and its tools) reply."""
-    customer, key = service._customer(ctx, verified.kind, verified.ref)
+    customer, key = service.get_or_create_customer(ctx, kind=verified.kind, ref=verified.ref)
     if customer.erased_at is not None:
         raise Gone("this customer was erased; their conversations no longer exist")
     now = ctx.clock.now()
-    conversation = service._conversation(
+    conversation = service.get_or_create_conversation(
         ctx,
-        customer,
+        customer=customer,
         channel=verified.channel,
         conversation_id=incoming.conversation_id,
         ref=incoming.conversation_ref,
         at=now,
     )
-    indexes: list[dict[str, Any]] = []
-    message = service._message(
+    (message,) = service.store_messages(
         ctx,
-        customer=customer,
-        conversation=conversation,
-        key=key,
-        role="customer",
-        sent_at=now,
-        lang=incoming.lang,
-        analyzed=analyzed,
-        indexes=indexes,
+        [
+            service.NewMessage(
+                customer=customer,
+                conversation=conversation,
+                key=key,
+                role="customer",
+                sent_at=now,
+                lang=incoming.lang,
+                analyzed=analyzed,
+            )
+        ],
     )
-    service._write(ctx, [message], indexes)
     state = ctx.session.get(BotConversation, conversation.id, with_for_update=True)
     if state is None:
         state = BotConversation(
@@ -477,27 +478,28 @@ def finish_turn(
     customer = ctx.session.get(Customer, pending.customer_id)
     assert customer is not None
     key = ctx.keyring.data_key(session=ctx.session, customer=customer) if ctx.encryption else None
-    conversation = service._conversation(
+    conversation = service.get_or_create_conversation(
         ctx,
-        customer,
+        customer=customer,
         channel=reply.channel,
         conversation_id=pending.conversation_id,
         ref=None,
         at=ctx.clock.now(),
     )
-    indexes: list[dict[str, Any]] = []
-    stored = service._message(
+    (stored,) = service.store_messages(
         ctx,
-        customer=customer,
-        conversation=conversation,
-        key=key,
-        role="bot",
-        sent_at=ctx.clock.now(),
-        lang=reply.lang,
-        analyzed=analyzed_reply,
-        indexes=indexes,
+        [
+            service.NewMessage(
+                customer=customer,
+                conversation=conversation,
+                key=key,
+                role="bot",
+                sent_at=ctx.clock.now(),
+                lang=reply.lang,
+                analyzed=analyzed_reply,
+            )
+        ],
     )
-    service._write(ctx, [stored], indexes)
     state = ctx.session.get(BotConversation, pending.conversation_id)
     assert state is not None
     customer_turn = Turn("customer", pending.intent, None, pending.reply.order_no)

@@ -176,7 +176,7 @@ def seed_orders(
 ) -> int:
     """Store demo orders for a customer (created if new). Each mapping is the shared order shape plus
     optional ``recipient``, ``phone`` and ``address``."""
-    customer, key = service._customer(ctx, kind, customer_ref)
+    customer, key = service.get_or_create_customer(ctx, kind=kind, ref=customer_ref)
     index_key = ctx.keyring.index_key(ctx.tenant)
     now = ctx.clock.now()
     for data in orders:

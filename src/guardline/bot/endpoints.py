@@ -123,7 +123,7 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
             blocked="input",
             guard_category=decision.category.value if decision.category else None,
         )
-    policy = service._policy(tenant)
+    policy = service.tenant_policy(tenant)
     analyzed = service.analyze(body.text, body.lang, policy)
     pending = await work.run(
         lambda ctx: chat.begin_turn(ctx, runtime, verified=verified, incoming=incoming, analyzed=analyzed)
@@ -187,7 +187,6 @@ async def start_call_verification(
             ctx,
             caller_number=body.caller_number,
             customer_ref=body.customer_ref,
-            sender=runtime.sms,
             minutes=settings.bot_code_minutes,
         )
 
@@ -197,6 +196,31 @@ async def start_call_verification(
             work.event("bot.call_verify_start", object_type="call_verification", object_id=v.id)
         ],
     )
+    # Committed: now the code may go out (in the pool: a gateway is a network call). One that does not
+    # is withdrawn and recorded, and the caller is told to start again.
+    try:
+        await run_in_threadpool(
+            identity.send_code,
+            sender=runtime.sms,
+            tenant=work.tenant,
+            started=started,
+            minutes=settings.bot_code_minutes,
+        )
+    except identity.SmsUnavailable as exc:
+        reason = exc.reason
+        await work.run(
+            lambda ctx: identity.withdraw_verification(ctx, verification_id=started.id),
+            audit=lambda _: [
+                work.event(
+                    "bot.call_verify_send",
+                    result="failure",
+                    object_type="call_verification",
+                    object_id=started.id,
+                    details={"reason": reason},
+                )
+            ],
+        )
+        raise
     return CallVerificationRead(
         verification_id=started.id,
         expires_at=started.expires_at,

@@ -33,7 +33,16 @@ from guardline.conversations.keyring import DataKeyHandle
 from guardline.conversations.models import Customer, Tenant
 from guardline.conversations.service import Context
 from guardline.crypto import KeyProvider, WrappedKey, open_, seal
-from guardline.errors import BadInput, Conflict, Forbidden, Gone, NotFound, TooManyRequests, Unauthorized
+from guardline.errors import (
+    BadInput,
+    Conflict,
+    Forbidden,
+    Gone,
+    GuardlineError,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from guardline.kit.clock import SYSTEM_CLOCK, Clock
 
 Algorithm = Literal["HS256", "EdDSA", "RS256"]
@@ -317,7 +326,8 @@ def verify_customer_token(
 
 
 class SmsSender(Protocol):
-    """Delivers a verification code to a phone number (the shop's SMS gateway)."""
+    """Delivers a verification code to a phone number (the shop's SMS gateway). Called after the
+    code's row is committed, never inside a transaction; raising means the code was not sent."""
 
     def send_code(self, *, tenant: Tenant, phone: str, code: str, minutes: int) -> None: ...
 
@@ -350,11 +360,24 @@ def get_sms_sender(name: str) -> SmsSender:
     return factory()
 
 
+class SmsUnavailable(GuardlineError):
+    """The SMS gateway did not take the code; the verification is withdrawn, the caller may start anew."""
+
+    status_code = 503
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the code could not be sent ({reason}); start a new verification")
+        self.reason = reason  # the gateway error's type: its message may hold the number
+
+
 @dataclass(frozen=True, slots=True)
 class StartedVerification:
+    """A stored code, to be sent once its row is committed (``send_code``)."""
+
     id: uuid.UUID
     expires_at: datetime
-    code: str = ""  # only for the demo setting; never logged
+    phone: str  # the digits the code goes to; never logged
+    code: str  # never logged; returned to the integration only with the demo setting
 
     def __repr__(self) -> str:
         return f"StartedVerification(id={self.id})"
@@ -367,19 +390,19 @@ def _code_hash(index_key: bytes, verification_id: uuid.UUID, code: str) -> bytes
 
 
 def start_verification(
-    ctx: Context,
-    *,
-    caller_number: str,
-    customer_ref: str | None,
-    sender: SmsSender,
-    minutes: int,
+    ctx: Context, *, caller_number: str, customer_ref: str | None, minutes: int
 ) -> StartedVerification:
-    digits = service._caller_digits(caller_number)
+    """Store a new code for the caller (as an HMAC), not yet sent.
+
+    The caller commits, then sends it with ``send_code``: a code reaches a phone only when its row
+    exists, and no transaction waits on the SMS gateway.
+    """
+    digits = service.caller_digits(caller_number)
     if customer_ref is not None and not _REF.match(customer_ref):
         raise BadInput("customer_ref: 1-128 printable characters")
     kind: RefKind = "customer_ref" if customer_ref is not None else "phone"
     ref = customer_ref if customer_ref is not None else digits
-    customer, key = service._customer(ctx, kind, ref)
+    customer, key = service.get_or_create_customer(ctx, kind=kind, ref=ref)
     if customer.erased_at is not None:
         raise Gone("this customer was erased")
     now = ctx.clock.now()
@@ -413,8 +436,26 @@ def start_verification(
     )
     ctx.session.add(row)
     ctx.session.flush()
-    sender.send_code(tenant=ctx.tenant, phone=digits, code=code, minutes=minutes)
-    return StartedVerification(row_id, row.expires_at, code)
+    return StartedVerification(row_id, row.expires_at, digits, code)
+
+
+def send_code(*, sender: SmsSender, tenant: Tenant, started: StartedVerification, minutes: int) -> None:
+    """Send a committed verification's code; SmsUnavailable (naming only the error's type) if the
+    gateway fails. Then ``withdraw_verification`` it: a code that never arrived must not stay open."""
+    try:
+        sender.send_code(tenant=tenant, phone=started.phone, code=started.code, minutes=minutes)
+    except Exception as exc:
+        raise SmsUnavailable(type(exc).__name__) from None
+
+
+def withdraw_verification(ctx: Context, *, verification_id: uuid.UUID) -> None:
+    """Expire a verification whose code was not sent: it verifies nothing and no longer counts
+    against the caller's open codes."""
+    row = ctx.session.get(CallVerification, verification_id, with_for_update=True)
+    if row is None or row.tenant_id != ctx.tenant.id or row.verified_at is not None:
+        return
+    row.expires_at = min(row.expires_at, ctx.clock.now())
+    ctx.session.flush()
 
 
 @dataclass(frozen=True, slots=True)

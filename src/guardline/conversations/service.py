@@ -67,8 +67,12 @@ def get_tenant(*, session: Session, tenant_id: uuid.UUID) -> Tenant:
     return tenant
 
 
-def _policy(tenant: Tenant) -> PiiPolicy | None:
+def tenant_policy(tenant: Tenant) -> PiiPolicy | None:
+    """The tenant's compiled PII policy (allow and deny lists), or None when it has none."""
     return _compiled_policy(json.dumps(tenant.pii_policy, sort_keys=True)) if tenant.pii_policy else None
+
+
+_policy = tenant_policy  # the name grouped.py imports it by
 
 
 @functools.lru_cache(maxsize=256)
@@ -102,9 +106,11 @@ _CONVERSATION_BY_REF = select(Conversation).where(
 )
 
 
-def _customer(ctx: Context, kind: str, ref: str) -> tuple[Customer, DataKeyHandle | None]:
-    """The customer with this reference and their current data key, created on first sight.
+def get_or_create_customer(ctx: Context, *, kind: str, ref: str) -> tuple[Customer, DataKeyHandle | None]:
+    """The customer with this reference (``kind`` is ``customer_ref`` or ``phone``) and their current
+    data key (None with encryption off), created with a new data key on first sight.
 
+    An erased customer is returned as it is (``erased_at`` set): refusing it is the caller's decision.
     One query reads the customer and the wrapped key together; the key is unwrapped from the
     keyring's cache, which is keyed by the wrapped bytes, so a key shredded elsewhere is never used.
     """
@@ -128,15 +134,21 @@ def _customer(ctx: Context, kind: str, ref: str) -> tuple[Customer, DataKeyHandl
     return customer, ctx.keyring.create_data_key(session=ctx.session, customer=customer, clock=ctx.clock)
 
 
-def _conversation(
+def get_or_create_conversation(
     ctx: Context,
-    customer: Customer,
     *,
+    customer: Customer,
     channel: str,
     conversation_id: uuid.UUID | None,
     ref: str | None,
     at: datetime,
 ) -> Conversation:
+    """The customer's conversation by id or by external ref, created (started ``at``) when neither
+    names one that exists.
+
+    Raises NotFound for an id not in the tenant, Conflict for a conversation of another customer or
+    another channel.
+    """
     if conversation_id is not None:
         conversation = ctx.session.get(Conversation, conversation_id)
         if conversation is None or conversation.tenant_id != ctx.tenant.id:
@@ -174,7 +186,9 @@ def _conversation(
     except IntegrityError:  # the same ref created by a concurrent request a moment ago
         if ref is None:
             raise
-        return _conversation(ctx, customer, channel=channel, conversation_id=None, ref=ref, at=at)
+        return get_or_create_conversation(
+            ctx, customer=customer, channel=channel, conversation_id=None, ref=ref, at=at
+        )
     return conversation
 
 
@@ -195,21 +209,45 @@ def analyze(text: str, lang: str | None, policy: PiiPolicy | None) -> Analyzed:
     return Analyzed(text, entities, anonymize(text, entities).text if entities else text, level)
 
 
-def _message(
-    ctx: Context,
-    *,
-    customer: Customer,
-    conversation: Conversation,
-    key: DataKeyHandle | None,
-    role: str,
-    sent_at: datetime,
-    lang: str | None,
-    analyzed: Analyzed,
-    start_ms: int | None = None,
-    end_ms: int | None = None,
-    indexes: list[dict[str, Any]],
-) -> Message:
-    """A new message row (not yet written: see _write) and its blind indexes, appended to ``indexes``."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewMessage:
+    """One analyzed message to store in a conversation, sealed with ``key`` (None: encryption off).
+    ``start_ms``/``end_ms`` place a call's transcript segment in its recording."""
+
+    customer: Customer
+    conversation: Conversation
+    key: DataKeyHandle | None
+    role: str
+    sent_at: datetime
+    lang: str | None
+    analyzed: Analyzed
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+def store_messages(ctx: Context, messages: Sequence[NewMessage]) -> list[Message]:
+    """Insert analyzed messages: masked text, the raw text sealed when its level asks for it, and
+    blind indexes for their phones and order numbers; each conversation's level and last-message
+    time follow. Not committed: it is part of the caller's unit of work.
+
+    The rows go in two executemany statements: the ORM unit of work costs more than the rest of the
+    message's path (measured with py-spy under bench/ingest.py).
+    """
+    indexes: list[dict[str, Any]] = []
+    rows = [_message(ctx, new, indexes) for new in messages]
+    ctx.session.flush()  # conversations and the call row first: the new rows point at them
+    ctx.session.execute(insert(Message), [{k: getattr(m, k) for k in _MESSAGE_COLUMNS} for m in rows])
+    if indexes:
+        ctx.session.execute(insert(BlindIndex), indexes)
+    return rows
+
+
+_MESSAGE_COLUMNS = tuple(c.key for c in Message.__table__.columns)
+
+
+def _message(ctx: Context, new: NewMessage, indexes: list[dict[str, Any]]) -> Message:
+    """A new message row (not yet written) and its blind indexes, appended to ``indexes``."""
+    analyzed, key, conversation = new.analyzed, new.key, new.conversation
     row_id = uuid.uuid4()
     raw_sealed: bytes | None = None
     if RULES[analyzed.level].encrypt_raw:
@@ -223,36 +261,24 @@ def _message(
         id=row_id,
         tenant_id=ctx.tenant.id,
         conversation_id=conversation.id,
-        customer_id=customer.id,
-        role=role,
-        sent_at=sent_at,
-        lang=lang,
+        customer_id=new.customer.id,
+        role=new.role,
+        sent_at=new.sent_at,
+        lang=new.lang,
         masked_text=analyzed.masked,
         raw_sealed=raw_sealed,
         dek_version=key.version if key is not None and raw_sealed is not None else None,
         entities=[e.to_dict() for e in analyzed.entities],
         classification=int(analyzed.level),
-        retain_until=sent_at + timedelta(days=RULES[analyzed.level].retention_days),
-        start_ms=start_ms,
-        end_ms=end_ms,
+        retain_until=new.sent_at + timedelta(days=RULES[analyzed.level].retention_days),
+        start_ms=new.start_ms,
+        end_ms=new.end_ms,
         created_at=ctx.clock.now(),
     )
     conversation.classification = max(conversation.classification, int(analyzed.level))
-    conversation.last_message_at = max(conversation.last_message_at, sent_at)
-    indexes += _index(ctx, customer, conversation, message.id, analyzed)
+    conversation.last_message_at = max(conversation.last_message_at, new.sent_at)
+    indexes += _index(ctx, new.customer, conversation, message.id, analyzed)
     return message
-
-
-_MESSAGE_COLUMNS = tuple(c.key for c in Message.__table__.columns)
-
-
-def _write(ctx: Context, messages: Sequence[Message], indexes: Sequence[dict[str, Any]]) -> None:
-    """Insert the rows in two executemany statements: the ORM unit of work costs more than the rest of
-    the message's path (measured with py-spy under bench/ingest.py)."""
-    ctx.session.flush()  # conversations and the call row first: the new rows point at them
-    ctx.session.execute(insert(Message), [{k: getattr(m, k) for k in _MESSAGE_COLUMNS} for m in messages])
-    if indexes:
-        ctx.session.execute(insert(BlindIndex), list(indexes))
 
 
 def _index(
@@ -295,7 +321,9 @@ def _index_digests(keyring: KeyRing, tenant: Tenant, analyzed: Analyzed) -> list
 # -- calls -----------------------------------------------------------------------------------------
 
 
-def _caller_digits(number: str) -> str:
+def caller_digits(number: str) -> str:
+    """A caller's telephone number as its digits, however written (spaces, full-width, spoken Chinese
+    digits); BadInput unless that is 5 to 20 digits."""
     digits = digits_only(number)
     if not digits.isdigit() or not 5 <= len(digits) <= 20:
         raise BadInput("caller_number: must be a telephone number of 5-20 digits")
@@ -315,10 +343,10 @@ class StoredCall:
 def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = None) -> StoredCall:
     if payload.ended_at < payload.started_at:
         raise BadInput("ended_at: must not be before started_at")
-    caller = _caller_digits(payload.caller_number)
+    caller = caller_digits(payload.caller_number)
     transcript = transcripts.parse_transcript(payload.transcript, format=payload.transcript_format)
     info = audio.inspect_wav(recording) if recording is not None else None
-    policy = _policy(ctx.tenant)
+    policy = tenant_policy(ctx.tenant)
     speakers = payload.speakers or {}
 
     analyzed = [analyze(segment.text, payload.lang, policy) for segment in transcript.segments]
@@ -333,11 +361,16 @@ def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = Non
     )
 
     if payload.customer_ref is not None:
-        customer, key = _customer(ctx, "customer_ref", payload.customer_ref)
+        customer, key = get_or_create_customer(ctx, kind="customer_ref", ref=payload.customer_ref)
     else:
-        customer, key = _customer(ctx, "phone", caller)
-    conversation = _conversation(
-        ctx, customer, channel="call", conversation_id=None, ref=payload.call_ref, at=payload.started_at
+        customer, key = get_or_create_customer(ctx, kind="phone", ref=caller)
+    conversation = get_or_create_conversation(
+        ctx,
+        customer=customer,
+        channel="call",
+        conversation_id=None,
+        ref=payload.call_ref,
+        at=payload.started_at,
     )
     if (
         ctx.session.scalars(select(Call.id).where(Call.conversation_id == conversation.id)).first()
@@ -395,24 +428,23 @@ def ingest_call(ctx: Context, payload: CallCreate, recording: bytes | None = Non
             conversation_id=conversation.id,
         )
     )
-    indexes: list[dict[str, Any]] = []
-    segments = [
-        _message(
-            ctx,
-            customer=customer,
-            conversation=conversation,
-            key=key,
-            role=speakers.get(segment.speaker or "", _default_role(segment.speaker)),
-            sent_at=payload.started_at + timedelta(milliseconds=segment.start_ms),
-            lang=payload.lang,
-            analyzed=result,
-            start_ms=segment.start_ms,
-            end_ms=segment.end_ms,
-            indexes=indexes,
-        )
-        for segment, result in zip(transcript.segments, analyzed, strict=True)
-    ]
-    _write(ctx, segments, indexes)
+    segments = store_messages(
+        ctx,
+        [
+            NewMessage(
+                customer=customer,
+                conversation=conversation,
+                key=key,
+                role=speakers.get(segment.speaker or "", _default_role(segment.speaker)),
+                sent_at=payload.started_at + timedelta(milliseconds=segment.start_ms),
+                lang=payload.lang,
+                analyzed=result,
+                start_ms=segment.start_ms,
+                end_ms=segment.end_ms,
+            )
+            for segment, result in zip(transcript.segments, analyzed, strict=True)
+        ],
+    )
     return StoredCall(call, segments)
 
 

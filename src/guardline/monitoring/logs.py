@@ -9,8 +9,9 @@ OpenSearch map without a pipeline.
 Rationale for the scrubber: an exception's message and traceback (with its locals and the source
 lines around them) can carry customer values -- a phone number in a ValueError, a message text in a
 failed INSERT. ``ExceptionScrubber`` runs on every handler and leaves only the exception's type
-(``error.type``); exceptions passed as log arguments become their type name too. Access-log lines
-drop the query string.
+(``error.type``); exceptions passed as log arguments become their type name too. ``AccessScrubber``
+drops the query string from uvicorn's access-log lines (a caller may put anything there, a phone
+number in ``?phone=``), in every format.
 """
 
 from __future__ import annotations
@@ -98,6 +99,17 @@ class ExceptionScrubber(logging.Filter):
         return True
 
 
+class AccessScrubber(logging.Filter):
+    """uvicorn's access lines without the query string: the path is logged, never what follows ``?``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            client, method, full_path, version, status = args
+            record.args = (client, method, str(full_path).split("?", 1)[0], version, status)
+        return True
+
+
 def _put(target: dict[str, Any], dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     for part in parts[:-1]:
@@ -162,7 +174,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        line = super().format(record).rstrip()  # uvicorn ends "Exception in ASGI application" with \n
         error = record.__dict__.get("error.type")
         return f"{line} [error.type={error}]" if error else line
 
@@ -179,12 +191,12 @@ def logging_config(fmt: LogFormat, level: str = "info") -> dict[str, Any]:
         "class": "logging.StreamHandler",
         "stream": "ext://sys.stdout",
         "formatter": fmt,
-        "filters": ["scrub"],
+        "filters": ["scrub", "access"],
     }
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"scrub": {"()": ExceptionScrubber}},
+        "filters": {"scrub": {"()": ExceptionScrubber}, "access": {"()": AccessScrubber}},
         "formatters": {"ecs": {"()": EcsFormatter}, "text": {"()": TextFormatter}},
         "handlers": {"default": handler},
         "loggers": {
