@@ -48,9 +48,9 @@ from guardline.conversations.service import (
     Analyzed,
     Context,
     _index_digests,
-    _policy,
     analyze,
     field_context,
+    tenant_policy,
 )
 from guardline.crypto import blind_index, seal
 from guardline.errors import Conflict, GuardlineError, NotFound
@@ -308,7 +308,7 @@ def prepare(
     audit: Event | None = None,
 ) -> PendingMessage:
     """The CPU work of a message -- detect, mask, classify, blind indexes -- before it joins a group."""
-    analyzed = analyze(payload.text, payload.lang, _policy(tenant))
+    analyzed = analyze(payload.text, payload.lang, tenant_policy(tenant))
     return PendingMessage(
         tenant=tenant,
         payload=payload,

@@ -72,9 +72,6 @@ def tenant_policy(tenant: Tenant) -> PiiPolicy | None:
     return _compiled_policy(json.dumps(tenant.pii_policy, sort_keys=True)) if tenant.pii_policy else None
 
 
-_policy = tenant_policy  # the name grouped.py imports it by
-
-
 @functools.lru_cache(maxsize=256)
 def _compiled_policy(document: str) -> PiiPolicy:
     """Policies compile their allow and deny lists into regexes: once per policy, not per message."""
