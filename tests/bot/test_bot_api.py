@@ -6,11 +6,13 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from guardline.audit.models import AuditEvent
+from guardline.bot import chat
 from guardline.bot.commerce import DemoCommerce
 from guardline.bot.models import BotConversation, DemoOrder, Handoff
 from guardline.config import Settings
@@ -326,3 +328,26 @@ def test_the_bots_audit_events_carry_the_request_id(
     assert [e.request_id for e in events(session, "bot.reply")] == ["turn-1"]
     assert [e.request_id for e in events(session, "bot.handoff")] == ["turn-1"]
     assert [e.request_id for e in events(session, "bot.guard_block")] == ["turn-2"]
+
+
+def test_the_customers_message_is_audited_in_the_transaction_that_stores_it(
+    bot_client: TestClient, bot_shop: BotShop, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = say(bot_client, bot_shop, "我的手机号13812345678，快递到哪了？")
+    assert r.status_code == 200, r.text
+    [ingest] = events(session, "message.ingest")
+    assert ingest.object_id == r.json()["message_id"]
+    assert ingest.customer_id is not None
+    assert "PHONE" in json.loads(ingest.details or "{}")["entities"]
+    assert "13812345678" not in (ingest.details or "")
+
+    # The second half of the turn fails: the message it stored first still has its record.
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the reply could not be stored")
+
+    monkeypatch.setattr(chat, "finish_turn", broken)
+    assert say(bot_client, bot_shop, "还在吗").status_code == 500
+    session.expire_all()
+    customer_messages = session.scalars(select(Message.id).where(Message.role == "customer")).all()
+    assert len(customer_messages) == 2
+    assert {e.object_id for e in events(session, "message.ingest")} == {str(m) for m in customer_messages}

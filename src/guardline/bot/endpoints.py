@@ -33,7 +33,8 @@ from guardline.bot.schemas import (
     TokenKeyRead,
 )
 from guardline.bot.service import BotReply
-from guardline.conversations import service
+from guardline.conversations import grouped, service
+from guardline.conversations.classification import Level
 from guardline.errors import Unauthorized
 from guardline.guard import Action
 
@@ -125,8 +126,22 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
         )
     policy = service.tenant_policy(tenant)
     analyzed = service.analyze(body.text, body.lang, policy)
+    # The customer's message is audited in the transaction that stores it, as any ingested message is:
+    # what happens to the rest of the turn (a model that times out, a failed second transaction)
+    # cannot leave it stored without its record.
     pending = await work.run(
-        lambda ctx: chat.begin_turn(ctx, runtime, verified=verified, incoming=incoming, analyzed=analyzed)
+        lambda ctx: chat.begin_turn(ctx, runtime, verified=verified, incoming=incoming, analyzed=analyzed),
+        audit=lambda p: [
+            work.event(
+                "message.ingest",
+                object_type="message",
+                object_id=str(p.message_id),
+                customer_id=p.customer_id,
+                details=grouped.ingest_details(
+                    Level(analyzed.level).label, (e.type for e in analyzed.entities)
+                ),
+            )
+        ],
     )
     if pending.prompt is not None:
         reply, model = await run_in_threadpool(chat.phrase, runtime, pending, tenant.slug)
