@@ -3,7 +3,13 @@
 Run from the repository root with the project venv::
 
     .venv/bin/python bench/ingest.py [--backends sqlite,postgresql] [--duration 15] [--concurrency 16]
-                                     [--rate 500] [--workers 1] [--rounds 2] [--write-results]
+                                     [--rate 500] [--workers sqlite=1,postgresql=2] [--rounds 2]
+                                     [--write-results]
+
+Each backend runs as deployed on a machine like this one (``--workers``, a number for both or per
+backend): SQLite with one worker process -- one writer at a time is SQLite's nature, and its
+group-commit writer runs on the event loop -- and PostgreSQL with a worker per core, so that a
+process's Python work (one core at most, the GIL) is not the ceiling.
 
 For each backend a real server (`guardline serve`) runs as a subprocess on a fresh data directory (and a
 fresh PostgreSQL schema), and a load generator in this process sends realistic messages from the PII
@@ -305,7 +311,7 @@ def run_backend(
         # Alternating order (on/off, off/on, ...): whatever drifts during the run (the database growing,
         # PostgreSQL's checkpoints, other work on the machine) falls on both sides alike.
         for encryption in (True, False) if round_no % 2 == 0 else (False, True):
-            with server(backend, encryption=encryption, workers=args.workers) as (port, key, pid):
+            with server(backend, encryption=encryption, workers=args.workers[backend]) as (port, key, pid):
                 requests = [encode("/v1/messages", key, message(rng, texts)) for _ in range(4000)]
                 warm(port, requests)
                 cpu = cpu_seconds(pid)
@@ -344,6 +350,18 @@ def run_backend(
     return out
 
 
+def workers_option(value: str) -> dict[str, int]:
+    if value.isdigit():
+        return {b: int(value) for b in ("sqlite", "postgresql")}
+    out = {"sqlite": 1, "postgresql": 2}
+    for part in value.split(","):
+        backend, _, number = part.partition("=")
+        if backend not in out or not number.isdigit() or int(number) < 1:
+            raise argparse.ArgumentTypeError(f"expected N or sqlite=N,postgresql=N, got {part!r}")
+        out[backend] = int(number)
+    return out
+
+
 def check(result: Result, what: str) -> None:
     if result.errors:
         raise SystemExit(f"{what}: {result.errors} of {result.requests} responses were not 201")
@@ -367,7 +385,8 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace, argv
         f"engine over 500 corpus messages, in the bench's process, best of 3): {args.speed_ms[0]:.0f} ms "
         f"before the run, {args.speed_ms[1]:.0f} ms after; compare runs of different days by it",
         f"- Packages: {versions}",
-        f"- Server: `guardline serve --workers {args.workers}` (uvicorn, httptools, uvloop); messages from "
+        f"- Server: `guardline serve --workers N` ({', '.join(f'{b} {args.workers[b]}' for b in results)}; "
+        "uvicorn, httptools, uvloop); messages from "
         f"bench/corpus/pii, {CUSTOMERS} customers, 3 conversations each; every message analyzed, masked, "
         "classified, sealed, indexed, audited (hash-chained event in the same transaction) and committed",
         f"- Load: {args.concurrency} connections for {args.duration:.0f} s (single), 4 connections "
@@ -429,7 +448,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate", type=float, default=500.0)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--workers",
+        type=workers_option,
+        default="sqlite=1,postgresql=2",
+        help="server worker processes: N for every backend, or per backend (sqlite=1,postgresql=2)",
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
