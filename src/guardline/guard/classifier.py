@@ -10,7 +10,7 @@ Python and reproduces scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` +
 customer message, nothing to import at run time.
 
 Two thresholds travel with the weights, both chosen by the training script on out-of-fold
-predictions over the tuning data (never on an unseen split: held-out, fresh4): ``block_threshold``,
+predictions over the tuning data (never on an unseen split: held-out, and any split written later): ``block_threshold``,
 at or above which the model blocks on its own, and ``tip_threshold``, at or above which its vote for a
 category adds ``tip_weight`` to that category's near-miss rule score (a rule signal is still needed).
 """
