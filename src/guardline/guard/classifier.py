@@ -1,4 +1,4 @@
-"""The learned signal: TF-IDF over character 1-4-grams and words, multinomial logistic regression.
+"""The learned signal: TF-IDF over character 1-4-grams, words and concepts, multinomial logistic regression.
 
 Rules recognise the phrasings someone wrote down; this model recognises the neighbourhood of the
 attacks it was shown (new verbs, order-note and translation carriers, pinyin, typos), which is what
@@ -30,12 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from guardline.errors import BadInput
+from guardline.guard.concepts import concept_terms
 from guardline.guard.normalize import fold
 
 CLASSES = ("benign", "prompt_injection", "jailbreak", "system_prompt_extraction", "other_customer_data")
 ATTACK_CLASSES = CLASSES[1:]
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "classifier.json"
-FORMAT = "tfidf-logreg-1"
+FORMAT = "tfidf-logreg-2"  # -2: concept terms (guard/concepts.py) and accent folding in the features
 # Longer messages are read up to here: the cost is linear in length and an attack is rarely buried
 # behind 2,000 characters of filler (the rules still read the whole message).
 MAX_CHARS = 2000
@@ -43,10 +44,12 @@ _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def features(text: str) -> list[str]:
-    """The terms of a message: character 1- to 4-grams of the folded text, English words and pairs.
+    """The terms of a message: character 1- to 4-grams of the folded text, English words and pairs, concepts.
 
     Character n-grams carry Chinese (no segmenter needed) and survive typos and spacing tricks;
-    words and word pairs carry English phrasing.
+    words and word pairs carry English phrasing; concepts and their pairs carry what the words are
+    aimed at (the bot's rules or the customer's own message; other people's data or one's own), in
+    words a new author may choose differently.
     """
     folded = fold(text)[:MAX_CHARS]
     padded = f" {folded} "
@@ -55,6 +58,7 @@ def features(text: str) -> list[str]:
     words = _WORD_RE.findall(folded)
     out += [f"w:{w}" for w in words]
     out += [f"w:{a}_{b}" for a, b in itertools.pairwise(words)]
+    out += concept_terms(folded)
     return out
 
 
