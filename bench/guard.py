@@ -8,7 +8,7 @@ Run from the repository root with the project venv::
 Detection: an attack counts as detected when the input guard blocks it (any category); "right
 category" additionally needs the attack's own category. False positive: a benign message blocked.
 Both are reported per category and per split. Tuning splits (``TUNING_SPLITS``): train, stress,
-fresh, fresh2 and fresh3, each tuned on only after its first look (recorded in
+fresh, fresh2, fresh3 and fresh4, each tuned on only after its first look (recorded in
 bench/corpus/guard/README.md). Unseen splits (``UNSEEN_SPLITS``): held-out (written before any
 scanner) and any later split whose file is present; never tuned on. Natural-language attacks are
 also shown rules only, model alone and combined.
@@ -56,8 +56,8 @@ CORPUS = ROOT / "bench" / "corpus" / "guard"
 # bench/corpus/guard/README.md). Unseen splits: never tuned on, their misses never looked at while
 # tuning; the ones that measure the guard. A split written later goes into UNSEEN_SPLITS (and into
 # build.py's list); one whose file is missing is skipped.
-TUNING_SPLITS = ("train", "stress", "fresh", "fresh2", "fresh3")
-UNSEEN_SPLITS = ("heldout", "fresh4")
+TUNING_SPLITS = ("train", "stress", "fresh", "fresh2", "fresh3", "fresh4")
+UNSEEN_SPLITS = ("heldout",)
 SPLITS = TUNING_SPLITS + UNSEEN_SPLITS
 SPLIT_NAMES = {"heldout": "held-out"}
 
@@ -388,9 +388,10 @@ def render(
         + ", ".join(f"**{split_name(s)}**" for s in present_tuning)
         + ": the rules and the model learned from them, each after its first look (all recorded in"
         " bench/corpus/guard/README.md; the last never-tuned numbers of fresh2 and fresh3, with commit"
-        " 813a2bf's guard: fresh2 85.7% detection / 3.0% false positives, fresh3 90.5% / 1.3%). Train"
-        " includes train_nl.txt and train_nl2.txt, natural-language attacks and benign look-alikes"
-        " written for the learned classifier. **Unseen** splits: "
+        " 813a2bf's guard: fresh2 85.7% detection / 3.0% false positives, fresh3 90.5% / 1.3%; fresh4's"
+        " first look, with commit d971973's guard: 92.7% / 2.3%). Train"
+        " includes train_nl.txt, train_nl2.txt and train_nl3.txt, natural-language attacks and benign"
+        " look-alikes written for the learned classifier. **Unseen** splits: "
         + (", ".join(f"**{split_name(s)}**" for s in present_unseen) or "none present")
         + ": never tuned on, their misses not looked at while tuning. Held-out was written before the"
         " first scanner, by the rules' author, so it flatters the rules. All splits are friendlier"
@@ -450,21 +451,28 @@ def render(
     oof_both = val.get("oof_rules_plus_model", {})
     lines += [
         "",
-        "The model is guard/classifier.py: TF-IDF over character 1–4-grams and English words and word"
-        " pairs, multinomial logistic regression (scikit-learn, C chosen on validation), shipped as"
+        "The model is guard/classifier.py: TF-IDF over character 1–4-grams, English words and word"
+        " pairs, and concepts (guard/concepts.py: what the words are aimed at, the bot's rules or the"
+        " customer's own message, other people's data or one's own, and their pairs), multinomial"
+        " logistic regression (scikit-learn, C chosen on validation), shipped as"
         f" plain JSON ({loaded['terms']:,} terms, {loaded['bytes'] / 1e6:.1f} MB, loaded in"
         f" {loaded['seconds'] * 1000:.0f} ms) and evaluated in pure Python. It blocks alone at attack"
         f" probability ≥ {loaded['block']:.2f}, and a vote ≥ {loaded['tip']:.2f} for a scanner's category"
         f" adds {loaded['tip_weight']:.1f} to that scanner's near-miss score. The thresholds were chosen"
         " by bench/guard_train.py on out-of-fold predictions over the tuning splits and the bot's intent"
-        " utterances (5 folds; never on an unseen split): model alone at most 0.5% of the tuning benign"
-        " messages, rules + model at most 0.75%. Out-of-fold on the tuning data (validation,"
+        " utterances (5 folds; never on an unseen split), the budgets counted on the tuning look-alikes"
+        f" ({val.get('lookalikes', '?')} lookalike_* messages): model alone at most 1% of them, rules +"
+        " model at most 1.5%. Out-of-fold on the tuning data (validation,"
         f" {val.get('attacks', '?')} attacks / {val.get('benign', '?')} benign):"
         f" model alone {pct(oof_alone.get('detection'))} detection /"
-        f" {pct(oof_alone.get('false_positives'))} false positives, rules + model"
-        f" {pct(oof_both.get('detection'))} / {pct(oof_both.get('false_positives'))} (the rules were"
-        " tuned on those messages, so the second figure is optimistic). The tables below are for rules +"
-        " model unless they say otherwise.",
+        f" {pct(oof_alone.get('false_positives'))} false positives"
+        f" ({pct(oof_alone.get('false_positives_lookalikes'))} of the look-alikes), rules + model"
+        f" {pct(oof_both.get('detection'))} / {pct(oof_both.get('false_positives'))}"
+        f" ({pct(oof_both.get('false_positives_lookalikes'))}) (the rules were tuned on those"
+        " messages, so the second figure is optimistic). Closer to a new author: bench/guard_train.py"
+        " --leave-split-out, each of fresh2, fresh3 and fresh4 scored by models that never saw it"
+        " (bench/corpus/guard/README.md). The tables below are for rules + model unless they say"
+        " otherwise.",
     ]
     lines += ["", "### Natural-language attacks: rules only, model alone, rules + model", ""]
     nl_cats = ["prompt_injection", "jailbreak", "system_prompt_extraction", "other_customer_data"]

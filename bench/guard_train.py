@@ -4,11 +4,11 @@ Run from the repository root with the project venv::
 
     .venv/bin/python bench/guard_train.py            # write src/guardline/guard/data/classifier.json
     .venv/bin/python bench/guard_train.py --check    # rebuild in memory, compare with the shipped file
-    .venv/bin/python bench/guard_train.py --leave-split-out   # fresh2, fresh3 each scored unseen
+    .venv/bin/python bench/guard_train.py --leave-split-out   # fresh2, fresh3, fresh4 each left out
 
-Only the tuning splits (bench/guard.py's ``TUNING_SPLITS``: train, and stress, fresh, fresh2 and
-fresh3 after their first looks) and the bot's intent training utterances (as benign messages) are
-read: the unseen splits (``UNSEEN_SPLITS``: held-out, and fresh4 once it exists) stay unseen, so
+Only the tuning splits (bench/guard.py's ``TUNING_SPLITS``: train, and stress, fresh, fresh2, fresh3
+and fresh4 after their first looks) and the bot's intent training utterances (as benign messages) are
+read: the unseen splits (``UNSEEN_SPLITS``: held-out, and any split written later) stay unseen, so
 bench/guard.py measures on them. Validation is carved from the tuning data: five folds by a digest
 of the message with digits removed (the copies a placeholder renders, and the two carriers of a
 wrapped line, fall in the same fold), so every tuning message gets an out-of-fold probability from
@@ -17,10 +17,16 @@ a model that did not see it. On those:
 - the regularisation strength C is the one whose model alone blocks the most attacks within the
   false-positive budget below (log-loss breaks ties);
 - ``block_threshold`` is the lowest probability at which the model alone blocks at most
-  ``MODEL_FP_BUDGET`` of the benign messages (half the guard's 1% budget: the rules have theirs);
+  ``MODEL_FP_BUDGET`` of the benign look-alikes (the ``lookalike_*`` topics);
 - ``tip_threshold`` and ``tip_weight`` are the pair (from a small grid) with which rules + model
-  (near misses tipped over) detect the most while staying within ``COMBINED_FP_BUDGET`` on the
-  benign messages. The rules were tuned on these messages, so this part is optimistic.
+  (near misses tipped over) detect the most while blocking at most ``COMBINED_FP_BUDGET`` of the
+  look-alikes. The rules were tuned on these messages, so this part is optimistic.
+
+The budgets are counted on the look-alikes, not on every benign message: about a third of the benign
+pool is the bot's ordinary utterances and plain order questions, which the model never blocks, and a
+budget spread over them let the model block several times its share of a new author's look-alikes
+(0.5% of all benign out-of-fold was 1.0-1.4% of fresh2's and fresh4's look-alike-heavy benign sides
+when each was left out). A new author's benign side is mostly look-alikes too.
 
 The final model is then fitted on all tuning messages with the chosen C.
 """
@@ -33,6 +39,7 @@ import math
 import re
 import sys
 import zlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -62,8 +69,8 @@ FOLDS = 5
 C_GRID = (32.0, 128.0, 512.0)
 TIP_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 TIP_WEIGHTS = (0.4, 0.7)
-MODEL_FP_BUDGET = 0.005
-COMBINED_FP_BUDGET = 0.0075
+MODEL_FP_BUDGET = 0.01  # of the look-alikes: about 0.6% of a benign side two thirds look-alikes
+COMBINED_FP_BUDGET = 0.015  # of the look-alikes, rules included (they block about 1% of them alone)
 
 
 def _split(split: str) -> list[dict[str, str]]:
@@ -143,10 +150,14 @@ def log_loss(samples: Sequence[tuple[str, str]], proba: Sequence[Mapping[str, fl
     )
 
 
-def choose_block(samples: Sequence[tuple[str, str]], proba: Sequence[Mapping[str, float]]) -> float:
-    benign = sorted(
-        1.0 - p["benign"] for (_, label), p in zip(samples, proba, strict=True) if label == "benign"
-    )
+def lookalike(record: Mapping[str, str]) -> bool:
+    """A benign message that merely looks suspicious: what the false-positive budgets are counted on."""
+    return record["label"] == "benign" and record["category"].startswith("lookalike_")
+
+
+def choose_block(proba: Sequence[Mapping[str, float]], pool: Sequence[bool]) -> float:
+    """The lowest 0.01 step at which at most ``MODEL_FP_BUDGET`` of the ``pool`` messages score as high."""
+    benign = sorted(1.0 - p["benign"] for p, counted in zip(proba, pool, strict=True) if counted)
     allowed = int(MODEL_FP_BUDGET * len(benign))  # this many benign messages may score at or above
     # The threshold sits just above the (allowed+1)-th highest benign score, on a 0.01 grid, at least 0.5.
     above = benign[-(allowed + 1)] if len(benign) > allowed else 0.0
@@ -179,6 +190,26 @@ class _Fixed:
     current: Mapping[str, float] = {}
 
 
+def combined_outcomes(
+    records: Sequence[Mapping[str, str]],
+    proba_by_id: Mapping[str, Mapping[str, float]],
+    block: float,
+    tip: float,
+    weight: float,
+) -> list[tuple[Mapping[str, str], bool]]:
+    """Rules + model on each record that has an out-of-fold vote: (record, blocked)."""
+    stub = _Fixed(block, tip, weight)
+    guard = InputGuard(model=stub)  # type: ignore[arg-type]
+    out = []
+    for r in records:
+        p = proba_by_id.get(r["id"])
+        if p is None:
+            continue
+        stub.current = p
+        out.append((r, not guard.scan(r["text"], lang=r["lang"]).allowed))
+    return out
+
+
 def combined_rates(
     records: Sequence[Mapping[str, str]],
     proba_by_id: Mapping[str, Mapping[str, float]],
@@ -187,22 +218,10 @@ def combined_rates(
     weight: float,
 ) -> tuple[float, float]:
     """Rules + model on the natural-language tuning records, with each record's out-of-fold vote."""
-    stub = _Fixed(block, tip, weight)
-    guard = InputGuard(model=stub)  # type: ignore[arg-type]
-    attacks = detected = benign = false = 0
-    for r in records:
-        p = proba_by_id.get(r["id"])
-        if p is None:
-            continue
-        stub.current = p
-        blocked = not guard.scan(r["text"], lang=r["lang"]).allowed
-        if r["label"] == "benign":
-            benign += 1
-            false += blocked
-        else:
-            attacks += 1
-            detected += blocked
-    return detected / attacks, false / benign
+    outcomes = combined_outcomes(records, proba_by_id, block, tip, weight)
+    attacks = [blocked for r, blocked in outcomes if r["label"] != "benign"]
+    benign = [blocked for r, blocked in outcomes if r["label"] == "benign"]
+    return sum(attacks) / len(attacks), sum(benign) / len(benign)
 
 
 def build() -> tuple[Model, dict[str, object]]:
@@ -210,11 +229,12 @@ def build() -> tuple[Model, dict[str, object]]:
     nl = [r for r in records if r["label"] == "benign" or r["category"] in CLASSES]
     samples = training_samples(nl)
     folds = fold_keys(nl)
+    pool = [lookalike(r) for r in nl]
     losses, caught, oof_by_c = {}, {}, {}
     for c in C_GRID:
         oof_by_c[c] = out_of_fold(samples, folds, c)
         losses[c] = log_loss(samples, oof_by_c[c])
-        at = choose_block(samples, oof_by_c[c])
+        at = choose_block(oof_by_c[c], pool)
         caught[c] = sum(
             1
             for (_, y), p in zip(samples, oof_by_c[c], strict=True)
@@ -223,18 +243,32 @@ def build() -> tuple[Model, dict[str, object]]:
     # The objective is detection within the false-positive budget; log-loss breaks ties.
     best_c = min(C_GRID, key=lambda c: (-caught[c], losses[c]))
     oof = oof_by_c[best_c]
-    block = choose_block(samples, oof)
+    block = choose_block(oof, pool)
     by_id = {r["id"]: p for r, p in zip(nl, oof, strict=True)}
+    lookalikes = [r for r in nl if lookalike(r)]
+
+    def combined(tip: float, weight: float) -> tuple[float, float, float]:
+        """Rules + model: detection, false positives on the look-alikes, and on all benign messages."""
+        outcomes = combined_outcomes(nl, by_id, block, tip, weight)
+        caught = [blocked for r, blocked in outcomes if r["label"] != "benign"]
+        false_lookalikes = [blocked for r, blocked in outcomes if lookalike(r)]
+        false_all = [blocked for r, blocked in outcomes if r["label"] == "benign"]
+        return (
+            sum(caught) / len(caught),
+            sum(false_lookalikes) / len(false_lookalikes),
+            sum(false_all) / len(false_all),
+        )
+
     # The tip (threshold, weight) that detects the most within the combined budget; ties: the safer.
     tips = []
     for weight in TIP_WEIGHTS:
         for candidate in TIP_GRID:
-            det, fp = combined_rates(nl, by_id, block, candidate, weight)
+            det, fp, _ = combined(candidate, weight)
             if fp <= COMBINED_FP_BUDGET:
                 tips.append((-det, weight, -candidate))
     _, weight, neg_tip = min(tips) if tips else (0.0, TIP_WEIGHTS[0], -TIP_GRID[-1])
     tip = -neg_tip
-    det, fp = combined_rates(nl, by_id, block, tip, weight)
+    det, fp_lookalikes, fp = combined(tip, weight)
     alone_det = sum(
         1
         for (_, label), p in zip(samples, oof, strict=True)
@@ -244,6 +278,9 @@ def build() -> tuple[Model, dict[str, object]]:
         1
         for (_, label), p in zip(samples, oof, strict=True)
         if label == "benign" and 1 - p["benign"] >= block
+    )
+    alone_fp_lookalikes = sum(
+        1 for p, counted in zip(oof, pool, strict=True) if counted and 1 - p["benign"] >= block
     )
     n_attack = sum(1 for _, label in samples if label != "benign")
     n_benign = len(samples) - n_attack
@@ -258,10 +295,16 @@ def build() -> tuple[Model, dict[str, object]]:
         "oof_model_alone": {
             "detection": round(alone_det / n_attack, 4),
             "false_positives": round(alone_fp / n_benign, 4),
+            "false_positives_lookalikes": round(alone_fp_lookalikes / len(lookalikes), 4),
         },
-        "oof_rules_plus_model": {"detection": round(det, 4), "false_positives": round(fp, 4)},
+        "oof_rules_plus_model": {
+            "detection": round(det, 4),
+            "false_positives": round(fp, 4),
+            "false_positives_lookalikes": round(fp_lookalikes, 4),
+        },
         "attacks": n_attack,
         "benign": n_benign,
+        "lookalikes": len(lookalikes),
     }
     model = train(
         samples,
@@ -275,7 +318,7 @@ def build() -> tuple[Model, dict[str, object]]:
     return model, validation
 
 
-def leave_split_out(splits: Sequence[str] = ("fresh2", "fresh3")) -> dict[str, dict[str, float]]:
+def leave_split_out(splits: Sequence[str] = ("fresh2", "fresh3", "fresh4")) -> dict[str, dict[str, object]]:
     """Each of ``splits`` scored by models that never saw it, at the shipped model's thresholds.
 
     The five folds: one per named split, the rest of the tuning data in the remaining folds by
@@ -293,24 +336,46 @@ def leave_split_out(splits: Sequence[str] = ("fresh2", "fresh3")) -> dict[str, d
     ]
     oof = out_of_fold(samples, folds, float(shipped.meta.get("c", C_GRID[0])))
     by_id = {r["id"]: p for r, p in zip(nl, oof, strict=True)}
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, object]] = {}
+    pooled = {"attacks": 0, "benign": 0, "alone_detected": 0, "alone_false": 0, "detected": 0, "false": 0}
     for split in splits:
         idx = [i for i, r in enumerate(nl) if r.get("split") == split]
         alone_det, alone_fp = blocked_alone(
             [samples[i] for i in idx], [oof[i] for i in idx], shipped.block_threshold
         )
         n_attack = sum(1 for i in idx if samples[i][1] != "benign")
-        det, fp = combined_rates(
+        n_benign = len(idx) - n_attack
+        outcomes = combined_outcomes(
             [nl[i] for i in idx], by_id, shipped.block_threshold, shipped.tip_threshold, shipped.tip_weight
         )
+        det = sum(blocked for r, blocked in outcomes if r["label"] != "benign")
+        fp = sum(blocked for r, blocked in outcomes if r["label"] == "benign")
+        missed = Counter(r["category"] for r, blocked in outcomes if r["label"] != "benign" and not blocked)
+        false = Counter(r["category"] for r, blocked in outcomes if r["label"] == "benign" and blocked)
         out[split] = {
             "attacks": n_attack,
-            "benign": len(idx) - n_attack,
+            "benign": n_benign,
             "model_alone_detection": round(alone_det / n_attack, 4),
-            "model_alone_false_positives": round(alone_fp / (len(idx) - n_attack), 4),
-            "rules_plus_model_detection": round(det, 4),
-            "rules_plus_model_false_positives": round(fp, 4),
+            "model_alone_false_positives": round(alone_fp / n_benign, 4),
+            "rules_plus_model_detection": round(det / n_attack, 4),
+            "rules_plus_model_false_positives": round(fp / n_benign, 4),
+            # Where the errors are (rules + model): attacks missed by category, benign blocked by topic.
+            "missed_by_category": dict(sorted(missed.items())),
+            "blocked_by_topic": dict(sorted(false.items())),
         }
+        for key, value in (
+            ("attacks", n_attack), ("benign", n_benign), ("alone_detected", alone_det),
+            ("alone_false", alone_fp), ("detected", det), ("false", fp),
+        ):  # fmt: skip
+            pooled[key] += value
+    out["pooled"] = {
+        "attacks": pooled["attacks"],
+        "benign": pooled["benign"],
+        "model_alone_detection": round(pooled["alone_detected"] / pooled["attacks"], 4),
+        "model_alone_false_positives": round(pooled["alone_false"] / pooled["benign"], 4),
+        "rules_plus_model_detection": round(pooled["detected"] / pooled["attacks"], 4),
+        "rules_plus_model_false_positives": round(pooled["false"] / pooled["benign"], 4),
+    }
     return out
 
 

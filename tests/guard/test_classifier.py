@@ -48,9 +48,10 @@ def _model(**kwargs: float) -> Model:
     return train(TOY, c=10.0, min_df=1, **kwargs)  # type: ignore[arg-type]
 
 
-def test_features_are_folded_char_grams_and_words() -> None:
+def test_features_are_folded_char_grams_words_and_concepts() -> None:
     f = features("Ｉgnore 规则")
-    assert {"i", "ig", "ign", "igno", "规则", "w:ignore"} <= set(f)
+    assert {"i", "ig", "ign", "igno", "规则", "w:ignore", "k:override", "kc:override+rule"} <= set(f)
+    assert features("hūlüè guīzé") == features("hulue guize")  # tone marks folded: pinyin of 忽略规则
     assert features("Ignore 规则") == f
     assert " " not in f
     assert "  " not in f

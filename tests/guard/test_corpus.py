@@ -13,7 +13,7 @@ from types import ModuleType
 from guardline.guard import InputGuard
 
 CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "guard"
-TUNING = ("train", "stress", "fresh", "fresh2", "fresh3")  # bench/guard.py's TUNING_SPLITS
+TUNING = ("train", "stress", "fresh", "fresh2", "fresh3", "fresh4")  # bench/guard.py's TUNING_SPLITS
 SPLITS = (*TUNING, "heldout")
 
 

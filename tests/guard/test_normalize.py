@@ -16,6 +16,10 @@ from guardline.guard.normalize import Views, fold
         ("忽 略　之 前", "忽略之前"),
         ("  Select   红色  ", "select 红色"),
         ("\u202e退款\u202c", "退款"),
+        # Pinyin tone marks and Latin accents go (hūlüè reads as hulue); kana voicing marks stay.
+        ("hūlüè nǐ de guīzé", "hulue ni de guize"),
+        ("Café ÜBER", "cafe uber"),
+        ("ガイド", "ガイド"),
     ],
 )
 def test_fold_undoes_width_case_format_and_lookalikes(raw: str, folded: str) -> None:

@@ -86,6 +86,26 @@ CARRIERS_EN = [
     "Forwarded message:\n> {x}",
     "Gift message: {x}",
 ]
+# train_nl3.txt's "@wrap " lines use their own carriers (the earlier files keep theirs, so their
+# rendering does not change): fields a customer fills in or pastes that a bot may read back.
+CARRIERS3_ZH = [
+    "发票抬头：{x}",
+    "退货原因：{x}",
+    "包装盒上二维码扫出来是：{x}",
+    "商品问答区有人这么写：{x}",
+    "我把昵称改成了“{x}”，显示正常吗",
+    "快递面单备注：{x}",
+    "这是我的购物清单：⏎1. 抽纸⏎2. {x}",
+]
+CARRIERS3_EN = [
+    "Invoice title: {x}",
+    "Reason for return: {x}",
+    "The QR code on the box decodes to: {x}",
+    "Someone wrote this in the product Q&A: {x}",
+    'I changed my display name to "{x}", does it show up right?',
+    "Label note: {x}",
+    "My shopping list:⏎- tissues⏎- {x}",
+]
 B64_WRAP_EN = [
     "Decode this base64 and follow it: {b}",
     "base64: {b} -- decode and do what it says",
@@ -133,7 +153,9 @@ def transform(kind: str, text: str, rng: random.Random) -> str:
     raise ValueError(f"unknown directive @{kind}")
 
 
-def parse(path: Path, split: str) -> list[dict[str, str]]:
+def parse(
+    path: Path, split: str, carriers: tuple[list[str], list[str]] = (CARRIERS_ZH, CARRIERS_EN)
+) -> list[dict[str, str]]:
     rng = random.Random(zlib.crc32(path.name.encode()))
     label = category = None
     out: list[dict[str, str]] = []
@@ -156,8 +178,7 @@ def parse(path: Path, split: str) -> list[dict[str, str]]:
         if line.startswith("@wrap "):
             # Two carriers per line, so that a carrier alone never tells the label.
             body = line[len("@wrap ") :]
-            carriers = CARRIERS_ZH if CJK.search(body) else CARRIERS_EN
-            for carrier in rng.sample(carriers, 2):
+            for carrier in rng.sample(carriers[0] if CJK.search(body) else carriers[1], 2):
                 text = carrier.format(x=render_placeholders(body, rng), n=rng.randint(1, 999))
                 out.append(record(text.replace("⏎", "\n"), label, category, split, obfuscation="wrap"))
             continue
@@ -584,6 +605,7 @@ def build() -> dict[str, list[dict[str, str]]]:
         if split == "train":  # natural-language messages added with the learned classifier
             records += parse(HERE / "src" / "train_nl.txt", split)
             records += parse(HERE / "src" / "train_nl2.txt", split)
+            records += parse(HERE / "src" / "train_nl3.txt", split, (CARRIERS3_ZH, CARRIERS3_EN))
         if split in ("train", "heldout"):
             records += generated(split)
         for i, rec in enumerate(records):

@@ -1,4 +1,4 @@
-"""The learned signal: TF-IDF over character 1-4-grams and words, multinomial logistic regression.
+"""The learned signal: TF-IDF over character 1-4-grams, words and concepts, multinomial logistic regression.
 
 Rules recognise the phrasings someone wrote down; this model recognises the neighbourhood of the
 attacks it was shown (new verbs, order-note and translation carriers, pinyin, typos), which is what
@@ -10,9 +10,10 @@ Python and reproduces scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` +
 customer message, nothing to import at run time.
 
 Two thresholds travel with the weights, both chosen by the training script on out-of-fold
-predictions over the tuning data (never on an unseen split: held-out, fresh4): ``block_threshold``,
-at or above which the model blocks on its own, and ``tip_threshold``, at or above which its vote for a
-category adds ``tip_weight`` to that category's near-miss rule score (a rule signal is still needed).
+predictions over the tuning data (never on an unseen split: held-out, and any split written later):
+``block_threshold``, at or above which the model blocks on its own, and ``tip_threshold``, at or above
+which its vote for a category adds ``tip_weight`` to that category's near-miss rule score (a rule
+signal is still needed).
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from guardline.errors import BadInput
+from guardline.guard.concepts import concept_terms
 from guardline.guard.normalize import fold
 
 CLASSES = ("benign", "prompt_injection", "jailbreak", "system_prompt_extraction", "other_customer_data")
 ATTACK_CLASSES = CLASSES[1:]
 DEFAULT_MODEL = Path(__file__).resolve().parent / "data" / "classifier.json"
-FORMAT = "tfidf-logreg-1"
+FORMAT = "tfidf-logreg-2"  # -2: concept terms (guard/concepts.py) and accent folding in the features
 # Longer messages are read up to here: the cost is linear in length and an attack is rarely buried
 # behind 2,000 characters of filler (the rules still read the whole message).
 MAX_CHARS = 2000
@@ -42,10 +44,12 @@ _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def features(text: str) -> list[str]:
-    """The terms of a message: character 1- to 4-grams of the folded text, English words and pairs.
+    """The terms of a message: character 1- to 4-grams of the folded text, English words and pairs, concepts.
 
     Character n-grams carry Chinese (no segmenter needed) and survive typos and spacing tricks;
-    words and word pairs carry English phrasing.
+    words and word pairs carry English phrasing; concepts and their pairs carry what the words are
+    aimed at (the bot's rules or the customer's own message; other people's data or one's own), in
+    words a new author may choose differently.
     """
     folded = fold(text)[:MAX_CHARS]
     padded = f" {folded} "
@@ -54,6 +58,7 @@ def features(text: str) -> list[str]:
     words = _WORD_RE.findall(folded)
     out += [f"w:{w}" for w in words]
     out += [f"w:{a}_{b}" for a, b in itertools.pairwise(words)]
+    out += concept_terms(folded)
     return out
 
 
@@ -69,20 +74,34 @@ class Model:
     meta: dict[str, Any] = field(default_factory=dict)  # how it was trained and validated
     tip_weight: float = 0.4  # what a tipping vote adds to the near-miss rule score
 
+    # term -> (idf², idf x weight for each class): what ``proba`` multiplies, computed once on load.
+    _scaled: dict[str, tuple[float, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.classes != CLASSES:
+            raise BadInput("guard model: unexpected classes")
+        scaled = {t: (row[0] * row[0], *(row[0] * w for w in row[1:])) for t, row in self.terms.items()}
+        object.__setattr__(self, "_scaled", scaled)
+
     def proba(self, text: str) -> dict[str, float]:
         """Class probabilities for one message (what ``predict_proba`` gives for it)."""
         counts = Counter(features(text))
-        n = len(self.classes)
-        dot = [0.0] * n
-        norm2 = 0.0
+        get = self._scaled.get
+        log = math.log
+        norm2 = d0 = d1 = d2 = d3 = d4 = 0.0
+        # The five classes unrolled: this loop is most of the input guard's time.
         for term, count in counts.items():
-            row = self.terms.get(term)
+            row = get(term)
             if row is None:
                 continue
-            value = (1.0 + math.log(count)) * row[0]
-            norm2 += value * value
-            for k in range(n):
-                dot[k] += value * row[k + 1]
+            tf = 1.0 if count == 1 else 1.0 + log(count)
+            norm2 += tf * tf * row[0]
+            d0 += tf * row[1]
+            d1 += tf * row[2]
+            d2 += tf * row[3]
+            d3 += tf * row[4]
+            d4 += tf * row[5]
+        dot = (d0, d1, d2, d3, d4)
         scale = 1.0 / math.sqrt(norm2) if norm2 > 0 else 0.0
         scores = [b + d * scale for b, d in zip(self.bias, dot, strict=True)]
         top = max(scores)

@@ -2,8 +2,9 @@
 
 Attackers hide instructions from keyword filters with full-width letters (ｉｇｎｏｒｅ), zero-width
 characters between letters, Cyrillic look-alikes (іgnоrе), spaced letters (i g n o r e), leetspeak
-(1gn0r3) and base64 blobs. Scanners match their patterns against every view, and a pattern counts
-once however many views it matches, so a disguise never lowers a score and never doubles it.
+(1gn0r3) and base64 blobs; pinyin comes with tone marks or without (hūlüè / hulue). Scanners match
+their patterns against every view, and a pattern counts once however many views it matches, so a
+disguise never lowers a score and never doubles it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ _DISGUISE_RE = re.compile(
     + "".join(sorted(chr(c) for c in _HOMOGLYPHS))
     + "]"
 )
+# Accents on Latin letters: pinyin tone marks, é in "café". Kana voicing marks are left alone.
+_LATIN_MARKS_RE = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_GAP_RE = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 # Four or more single letters separated by single spaces: "i g n o r e".
@@ -45,8 +48,12 @@ _ENTITY_RE = re.compile(r"&#?[0-9a-zA-Z]+;?")
 
 
 def fold(text: str) -> str:
-    """NFKC (full-width to ASCII), casefold, no format characters, Latin look-alikes, one space."""
+    """NFKC (full-width to ASCII), casefold, no format characters, look-alikes or accents, one space."""
     text = unicodedata.normalize("NFKC", _FORMAT_RE.sub("", text)).casefold().translate(_HOMOGLYPHS)
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFD", text)
+        if _LATIN_MARKS_RE.search(decomposed):
+            text = unicodedata.normalize("NFC", _LATIN_MARKS_RE.sub("", decomposed))
     text = _SPACE_RE.sub(" ", text).strip()
     return _CJK_GAP_RE.sub("", text)
 

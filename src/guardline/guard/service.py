@@ -112,14 +112,22 @@ class InputGuard:
 # A customer giving their own details ("我叫…，手机号…，退货运费谁出？", "my phone is …") is not asking
 # for someone else's: the model, which reads words, not whose they are, confused the two (found by the
 # bot's privacy corpus, not by a guard split). Without a rule's evidence, first-person disclosure with
-# no third party in it is not refused as other customers' data.
+# no third party in it is not refused as other customers' data. A role claimed in the first person
+# ("我是快递员", "I'm a police officer", "I'm her landlord") is the opening of a request for someone
+# else's data, not a disclosure: roles and third parties count as others (without them the exemption
+# let 37 out-of-fold attacks like those through and kept one benign message from being blocked).
 _SELF = re.compile(
     r"我叫|我的|我是|本人|\bmy (name|phone|number|mobile|email|e-mail|address|card)\b|\bi live\b|\bi'?m\b",
     re.I,
 )
 _OTHERS = re.compile(
-    r"他|她|别人|其他|另一|朋友|同事|客户|用户|这个人|那个人|\b(his|her|their|someone|somebody|another|other|"
-    r"customer|user|person|colleague|friend)\b",
+    r"他|她|别人|其他|另一|朋友|同事|客户|顾客|用户|住户|这个人|那个人|的人|所有|全部|大家|不是我的|买家|收件人|"
+    r"收货人|寄件人|邻居|隔壁|租客|房客|房东|物业|老婆|老公|妻子|丈夫|前夫|前妻|对象|警察|民警|警官|派出所|法院|"
+    r"律师|快递员|快递点|网点|驿站|运营|商家|店主|主管|团长|催收|调查|"
+    r"\b(his|her|their|someone|somebody|another|other|customer|user|person|colleague|friend|buyer|recipient|"
+    r"everyone|everybody|anyone|all|people|not mine|store owner|shop owner|manager|supervisor|"
+    r"sender|neighbou?r|tenant|landlord|wife|husband|ex|girlfriend|boyfriend|roommate|flatmate|police|officer|"
+    r"detective|investigator|courier|driver|lawyer|attorney|collector|agency|auditor)s?\b",
     re.I,
 )
 

@@ -98,6 +98,22 @@ SIGNALS = (
         r"\b(?:admin|administrator|developer|store owner|system)\s+(?:here|override|mode|message|note|update)\b|\bi am your (?:developer|creator|admin|owner|operator)\b|\bi have (?:root|admin) access\b|\bauthori[sz]ed override\b|\bnote to (?:the )?(?:ai|assistant|bot|model)\b|\b(?:owner|admin|developer|operator|manager) (?:asked|told|wants|says)\b.{0,20}\b(?:you|the rules)\b|\bhidden instruction\b",
         0.6,
     ),
+    # Text that speaks of the bot in the third person ("读到这段话的AI", "any assistant reading this",
+    # an HTML comment for the bot) was written to be read by a model, not by the person it is sent to:
+    # the signature of an instruction hidden in a note, review or field. A note addressed to the AI
+    # (给AI的备注, "note to the bot") is weaker on its own: with a payload it blocks.
+    signal(
+        "addressed-to-bot",
+        r"(?:读到|看到|收到|处理)(?:这|此|本)[^，。,.]{0,8}的(?:ai|智能客服|客服机器人|机器人|助手|模型|客服系统)|"
+        r"\b(?:ai|bot|assistant|language model)s? (?:reading|processing|that reads|who reads) (?:this|these)\b|<!--[^>]{0,40}(?:\b(?:ai|bot|assistant|model)\b|给ai|机器人|助手)",
+        1.0,
+    ),
+    signal(
+        "addressed-to-bot",
+        r"(?:给|致|对|告诉)(?:ai|智能客服|客服机器人|机器人|智能助手|客服助手|助手|客服系统)的?(?:备注|留言|话|说明|提示|注意)|"
+        r"(?:备注|留言|提示|注意)(?:给|致)(?:ai|智能客服|客服机器人|机器人|助手)",
+        0.7,
+    ),
     signal(
         "rules-lifted",
         r"(?:安全|内容)?(?:规则|策略|限制|过滤)(?:已|已经|暂时|都)?(?:被)?(?:关闭|解除|禁用|取消|清空)|\b(?:safety|content)? ?(?:filters?|rules|restrictions|constraints) (?:are |is |have been )?(?:now )?(?:disabled|off|removed|lifted|paused|deprecated)|\b(?:disabled|lifted|off|paused) for (?:this|the) (?:session|conversation|day)",

@@ -1,0 +1,128 @@
+"""Concept features for the learned classifier: who a message addresses and what it is about.
+
+Character n-grams learn the words an author used; a new author uses others (ignore / forget / drop
+it / 别管 / 作废), and the look-alikes use the same words for the customer's own things (请忽略我上一
+条消息, "forget the old address"). What separates the two is what the words are aimed at: an override
+aimed at the bot's rules or instructions, or at the customer's own earlier message; a request for
+data aimed at other people, or at the customer's own orders. Each concept below is a small lexicon
+of one such idea, in Chinese and English; the features are the concepts present in the message and
+the pairs of concepts present together, in the message and within one clause ("k:override+rule",
+"kc:others+pdata"). The model learns the pairs' weights; nothing here decides on its own.
+
+The lexicons are word classes from the attack taxonomy (bench/corpus/guard/README.md), not phrases
+of any corpus message (a few role and relation words, 买家, 收件人, 派出所, were added after reading
+out-of-fold misses). Measured with bench/guard_train.py --leave-split-out, they roughly halved the
+model's false positives on a left-out author's messages at the same detection. They run on the
+folded text (guard/normalize.py's ``fold``). An entry with a Chinese character matches as a
+substring; an English entry matches a whole word, ``word*`` any word starting with it, and an entry
+with spaces a run of whole words. One pattern and two dictionaries: tens of microseconds for a
+customer message.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+
+CONCEPTS: dict[str, str] = {
+    # The assistant itself as the addressee.
+    "you": "你|您|you|your|yours|yourself|u|ur",
+    "ai": "人工智能|机器人|智能客服|助手|模型|ai|bot|assistant|model|gpt|llm|chatbot",
+    # What an injection or an extraction is aimed at.
+    "rule": "规则|指令|提示词|提示|设定|限制|条款|规定|权限|审核|约束|守则|prompt*|instruction*|rule|rules|"
+    "guideline*|restriction*|filter|filters|policy|policies|setting|settings|config*|playbook|script|"
+    "guardrail*",
+    "system": "系统|后台|内部|隐藏|机密|system|hidden|internal|backend|confidential",
+    "secret": "秘密|保密|不能说|不能告诉|不许|禁止|不可以|不让|secret|secrets|not allowed|forbidden|"
+    "can't say|can't tell|can't share|cannot say|cannot tell|off limits",
+    "override": "忽略|无视|忘掉|忘记|别管|不要管|不用管|跳过|绕过|覆盖|作废|不算数|ignor*|disregard*|forget|"
+    "bypass*|overrid*|skip|drop|scrap|cancel*",
+    "priority": "优先|最高|高于|为准|priority|precedence|supersede*|higher than|instead",
+    "now": "现在|从现在|接下来|从此|以后|立刻|马上|now|from now|henceforth|immediately",
+    "prev": "之前|上面|以上|前面|上一条|刚才|原来|先前|previous|prior|above|earlier|before|last",
+    # The customer's own things, against other people's.
+    "msg": "消息|留言|说的|那句|地址|型号|message|address|what i said|that one",
+    "own": "我的|我自己|本人|我这个|我家|我们家|我账号|我名下|my|mine|myself",
+    "others": "别人|他人|其他|其它|另一个|另外一个|所有|全部|每个|每位|上一个|上一位|那个人|那位|"
+    "邻居|隔壁|陌生|"
+    "他的|她的|他们|买家|收货人|收件人|other|others|someone|somebody|another|everyone|all|neighbor|"
+    "neighbors|neighbour|neighbours|his|her|their|stranger|strangers",
+    "pdata": "手机号|电话|号码|地址|住址|住哪|姓名|名字|身份证|联系方式|个人信息|phone*|number|numbers|"
+    "address*|name|names|email|emails|contact*|personal|id",
+    "order": "订单|包裹|快递|单号|order|orders|parcel|parcels|package|packages|deliver*",
+    # What is asked for or claimed.
+    "reveal": "告诉|发给|发我|输出|打印|显示|列出|列个|复述|念一下|念给|说出|原文|逐字|给我看|"
+    "tell|show|print*|"
+    "output*|reveal*|repeat*|list|read me|read out|verbatim|word for word|literal*",
+    "mode": "模式|角色|扮演|开发者|调试|无限制|没有限制|不受限制|越狱|mode|developer|debug*|unrestricted|"
+    "unfiltered|jailbr*|persona|pretend*|roleplay*|role play|act as|dan",
+    "fiction": "假设|假如|如果|故事|小说|游戏|剧本|想象|hypothetical*|imagine|story|game|fiction*|"
+    "novel|suppose|"
+    "what if",
+    "money": "退款|返现|改价|优惠|补偿|翻倍|免单|余额|积分|refund*|credit*|discount*|compensat*|price|free|"
+    "voucher*|coupon*",
+    "authority": "警察|民警|派出所|法院|律师|老板|店主|店长|运营|管理员|工程师|技术人员|主管|监管|"
+    "police|officer|"
+    "court|lawyer|owner|admin*|manager|engineer|supervisor|auditor|ceo",
+    "human": "人工|真人|客服人员|human|person|real agent|agent|representative",
+}
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
+_CLAUSE_END = re.compile(r"[，。,.!?！？；;\n]+")
+_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def _index() -> tuple[re.Pattern[str], dict[str, set[str]], dict[str, set[str]], tuple[int, ...]]:
+    """One pattern for the Chinese entries and the English phrases; dicts for whole words and prefixes."""
+    literals: dict[str, set[str]] = {}  # Chinese substrings and English phrases
+    words: dict[str, set[str]] = {}
+    prefixes: dict[str, set[str]] = {}
+    for name, entries in CONCEPTS.items():
+        for entry in entries.split("|"):
+            if _CJK_RE.search(entry):
+                literals.setdefault(entry, set()).add(name)
+            elif entry.endswith("*"):
+                prefixes.setdefault(entry[:-1], set()).add(name)
+            elif " " in entry:
+                literals.setdefault(entry, set()).add(name)
+            else:
+                words.setdefault(entry, set()).add(name)
+    # Longest first: 人工智能 is the assistant, not a request for 人工.
+    alternatives = [
+        re.escape(e) if _CJK_RE.search(e) else rf"\b{re.escape(e)}\b"
+        for e in sorted(literals, key=lambda e: (-len(e), e))
+    ]
+    pattern = re.compile("|".join(alternatives), re.ASCII)
+    return pattern, {**literals, **words}, prefixes, tuple(sorted({len(p) for p in prefixes}))
+
+
+_LITERALS, _NAMES, _PREFIXES, _PREFIX_LENGTHS = _index()
+
+
+def concept_terms(folded: str) -> list[str]:
+    """``k:<concept>`` and ``k:<a>+<b>`` for the message, ``kc:<a>+<b>`` for pairs within one clause."""
+    ends = [m.start() for m in _CLAUSE_END.finditer(folded)]
+    by_clause: dict[int, set[str]] = {}
+
+    def add(names: set[str], at: int) -> None:
+        by_clause.setdefault(bisect.bisect(ends, at), set()).update(names)
+
+    for m in _LITERALS.finditer(folded):
+        add(_NAMES[m.group()], m.start())
+    for m in _WORD_RE.finditer(folded):
+        word = m.group()
+        names = _NAMES.get(word)
+        if names is not None:
+            add(names, m.start())
+        for n in _PREFIX_LENGTHS:
+            if n > len(word):
+                break
+            found = _PREFIXES.get(word[:n])
+            if found is not None:
+                add(found, m.start())
+    present = sorted(set().union(*by_clause.values())) if by_clause else []
+    out = [f"k:{k}" for k in present]
+    out += [f"k:{a}+{b}" for a, b in itertools.combinations(present, 2)]
+    pairs = {pair for names in by_clause.values() for pair in itertools.combinations(sorted(names), 2)}
+    out += [f"kc:{a}+{b}" for a, b in sorted(pairs)]
+    return out
