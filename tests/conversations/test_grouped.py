@@ -535,3 +535,31 @@ def test_lost_races_are_constraints_and_deadlocks_not_other_database_errors() ->
     assert not grouped.lost_race(sqlite3.OperationalError("database is locked"))
     assert not grouped.lost_race(OperationalError("SELECT", {}, psycopg.OperationalError("server closed")))
     assert not grouped.lost_race(ValueError("no"))
+
+
+def test_a_group_reads_conversations_before_customers(
+    session_factory: sessionmaker[Session], keyring: KeyRing, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each read sees the database as of its own start (READ COMMITTED). A rival committing a new
+    customer and its conversation between a customers read and a conversations read would make the
+    conversation look like another customer's (a 409 seen with two workers on PostgreSQL); read
+    conversations first, a missed row is only ever inserted again and loses the unique constraint."""
+    order: list[str] = []
+    io = grouped._io
+
+    def spying(conn: Connection) -> Any:
+        real = io(conn)
+        read = real.read
+
+        def logged(reads: Any) -> Any:
+            order.extend(what for what, _ in reads)
+            return read(reads)
+
+        real.read = logged  # type: ignore[method-assign]
+        return real
+
+    monkeypatch.setattr(grouped, "_io", spying)
+    with session_factory() as session:
+        item = pending(keyring, tenant, "alice", conversation_ref="chat-a")
+        grouped._Group(keyring, True, grouped.SYSTEM_CLOCK).load(session.connection(), [item])
+    assert order == ["by_ref", "customers"]

@@ -377,13 +377,18 @@ class _Group:
         for tenant_id in sorted({item.tenant.id for item in items}):
             mine = [i.payload for i in items if i.tenant.id == tenant_id]
             digests = sorted({i.customer_digest for i in items if i.tenant.id == tenant_id})
-            reads.append(("customers", {"tenant_id": tenant_id, "digests": digests}))
             ids = sorted({p.conversation_id for p in mine if p.conversation_id})
             refs = sorted({p.conversation_ref for p in mine if p.conversation_ref})
             if ids:
                 reads.append(("by_id", {"tenant_id": tenant_id, "ids": ids}))
             if refs:
                 reads.append(("by_ref", {"tenant_id": tenant_id, "refs": refs}))
+            # Customers after conversations: under READ COMMITTED each statement sees the database as
+            # of its own start, and a rival that commits a new customer with its first conversation
+            # between two reads must not look like a conversation without its customer (a 409 "belongs
+            # to another customer"). Read in this order, what was missed is only ever a row the group
+            # then tries to insert again, which loses the unique constraint and is retried.
+            reads.append(("customers", {"tenant_id": tenant_id, "digests": digests}))
         for (what, params), rows in zip(reads, io.read(reads), strict=True):
             if what == "lock":
                 continue
