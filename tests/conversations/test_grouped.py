@@ -563,3 +563,32 @@ def test_a_group_reads_conversations_before_customers(
         item = pending(keyring, tenant, "alice", conversation_ref="chat-a")
         grouped._Group(keyring, True, grouped.SYSTEM_CLOCK).load(session.connection(), [item])
     assert order == ["by_ref", "customers"]
+
+
+def test_until_won_retries_lost_races_only_then_answers_409() -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    tried: list[int] = []
+
+    def losing(n: int) -> str:
+        tried.append(n)
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    with pytest.raises(Conflict, match="send it again"):
+        grouped.until_won(losing, tries=3, conflict="send it again")
+    assert tried == [0, 1, 2]
+
+    def winning_late(n: int) -> str:
+        if n < 2:
+            raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+        return f"won on try {n}"
+
+    assert grouped.until_won(winning_late, tries=3, conflict="x") == "won on try 2"
+
+    def broken(_n: int) -> str:
+        tried.append(99)
+        raise ValueError("a bug, not a race")
+
+    with pytest.raises(ValueError, match="a bug"):
+        grouped.until_won(broken, tries=3, conflict="x")
+    assert tried.count(99) == 1

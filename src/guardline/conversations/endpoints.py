@@ -33,7 +33,7 @@ from guardline.conversations.schemas import (
     SearchRequest,
     SearchResult,
 )
-from guardline.errors import BadInput, Conflict, PayloadTooLarge
+from guardline.errors import BadInput, PayloadTooLarge
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 
@@ -163,16 +163,13 @@ def post_messages(body: MessageBatchCreate, work: Ingest, request: Request) -> M
     def store(ctx: service.Context, *, lock: bool) -> MessageBatchRead:
         return MessageBatchRead(messages=[message_read(m) for m in grouped.store_all(ctx, items, lock=lock)])
 
-    for attempt in range(_BATCH_TRIES):
-        try:
-            return work(
-                functools.partial(store, lock=attempt > 0), audit=lambda b: ingested(work, b.messages)
-            )
-        except Exception as exc:
-            if not grouped.lost_race(exc):
-                raise
-    raise Conflict(
-        "concurrent requests kept creating the same customers or conversations; send the batch again"
+    return grouped.until_won(
+        lambda attempt: work(
+            functools.partial(store, lock=attempt > 0), audit=lambda b: ingested(work, b.messages)
+        ),
+        tries=_BATCH_TRIES,
+        conflict="concurrent requests kept creating the same customers or conversations; "
+        "send the batch again",
     )
 
 

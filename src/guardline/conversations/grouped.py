@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import psycopg
 from psycopg.rows import dict_row, namedtuple_row
@@ -653,6 +653,21 @@ def lost_race(exc: BaseException) -> bool:
     )
 
 
+T = TypeVar("T")
+
+
+def until_won(attempt: Callable[[int], T], *, tries: int, conflict: str) -> T:
+    """``attempt(n)`` for n = 0, 1, ... while it loses a race (``lost_race``), at most ``tries``
+    times; then a 409 with ``conflict``. Any other error propagates at once."""
+    for n in range(tries):
+        try:
+            return attempt(n)
+        except Exception as exc:
+            if not lost_race(exc):
+                raise
+    raise Conflict(conflict)
+
+
 def ingest_messages(ctx: Context, payloads: Sequence[MessageCreate]) -> list[StoredMessage]:
     """Analyze a batch of messages and store them in the context's transaction, all or nothing."""
     return store_all(
@@ -734,14 +749,11 @@ class Committer:
             return self._commit(items)  # a lost race rolls the group back: it is retried message by message
         # Alone, a lost race means another process created the same new customer or conversation a
         # moment ago and committed it: the next try reads that row and stores the message into it.
-        for _ in range(_LONE_TRIES):
-            try:
-                return self._commit(items)
-            except Exception as exc:
-                if not lost_race(exc):
-                    raise
-        raise Conflict(
-            "concurrent requests kept creating the same customer or conversation; send the message again"
+        return until_won(
+            lambda _: self._commit(items),
+            tries=_LONE_TRIES,
+            conflict="concurrent requests kept creating the same customer or conversation; "
+            "send the message again",
         )
 
     def _commit(self, items: Sequence[PendingMessage]) -> list[Outcome]:
