@@ -132,14 +132,12 @@ async def post_bot_message(body: BotMessageCreate, work: BotWork, request: Reque
     pending = await work.run(
         lambda ctx: chat.begin_turn(ctx, runtime, verified=verified, incoming=incoming, analyzed=analyzed),
         audit=lambda p: [
-            work.event(
-                "message.ingest",
-                object_type="message",
-                object_id=str(p.message_id),
+            grouped.ingest_event(
+                work.event("message.ingest"),
+                message_id=p.message_id,
                 customer_id=p.customer_id,
-                details=grouped.ingest_details(
-                    Level(analyzed.level).label, (e.type for e in analyzed.entities)
-                ),
+                level=Level(analyzed.level).label,
+                entity_types=(e.type for e in analyzed.entities),
             )
         ],
     )

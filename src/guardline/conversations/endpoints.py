@@ -91,12 +91,12 @@ def call_read(call: Call, segments: list[Message]) -> CallRead:
 def ingested(work: Work, messages: list[MessageRead]) -> list[Event]:
     """One audit event per stored message: who sent it in, where it went, its level, what was found."""
     return [
-        work.event(
-            "message.ingest",
-            object_type="message",
-            object_id=m.id,
+        grouped.ingest_event(
+            work.event("message.ingest"),
+            message_id=m.id,
             customer_id=m.customer_id,
-            details=grouped.ingest_details(m.classification, (e.type for e in m.entities)),
+            level=m.classification,
+            entity_types=(e.type for e in m.entities),
         )
         for m in messages
     ]

@@ -299,6 +299,19 @@ def ingest_details(level: str, entity_types: Iterable[object]) -> dict[str, obje
     return {"level": level, "entities": sorted({str(t) for t in entity_types})}
 
 
+def ingest_event(
+    base: Event, *, message_id: object, customer_id: uuid.UUID, level: str, entity_types: Iterable[object]
+) -> Event:
+    """``base`` (who, from where) as the ``message.ingest`` record of one stored message."""
+    return dataclasses.replace(
+        base,
+        object_type="message",
+        object_id=str(message_id),
+        customer_id=customer_id,
+        details=ingest_details(level, entity_types),
+    )
+
+
 def prepare(
     *,
     keyring: KeyRing,
@@ -801,12 +814,12 @@ class Committer:
     @staticmethod
     def _events(items: Sequence[PendingMessage], outcomes: Sequence[Outcome]) -> list[Event]:
         return [
-            dataclasses.replace(
+            ingest_event(
                 item.audit,
-                object_type="message",
-                object_id=str(out.id),
+                message_id=out.id,
                 customer_id=out.customer_id,
-                details=ingest_details(out.classification.label, (e["type"] for e in out.entities)),
+                level=out.classification.label,
+                entity_types=(e["type"] for e in out.entities),
             )
             for item, out in zip(items, outcomes, strict=True)
             if item.audit is not None and isinstance(out, StoredMessage)
