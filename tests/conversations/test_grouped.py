@@ -246,7 +246,7 @@ def test_a_constraint_lost_to_another_writer_fails_only_its_request(
     interfered = 0
     write = grouped._Group.write
 
-    def other_process_first(group: Any, conn: Connection) -> None:
+    def other_process_first(group: Any, conn: Connection, **kw: Any) -> None:
         nonlocal interfered
         if any(ref == "race" for _, ref, _, _ in group.new_conversations):
             interfered += 1
@@ -262,7 +262,7 @@ def test_a_constraint_lost_to_another_writer_fails_only_its_request(
                     last_message_at=datetime.now(UTC),
                 )
             )
-        write(group, conn)
+        write(group, conn, **kw)
 
     monkeypatch.setattr(grouped._Group, "write", other_process_first)
     writer: GroupCommit[grouped.PendingMessage, grouped.StoredMessage] = GroupCommit(

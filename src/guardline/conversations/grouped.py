@@ -162,9 +162,11 @@ class _SqliteIO:
         writes: Sequence[tuple[str, list[dict[str, Any]]]],
         raw: Sequence[tuple[str, list[Any]]] = (),
         read_head: bool = False,
+        commit: bool = False,
     ) -> Mapping[str, Any] | None:
         dialect = self.conn.dialect
-        cursor = cast(sqlite3.Connection, self.conn.connection.driver_connection).cursor()
+        driver = cast(sqlite3.Connection, self.conn.connection.driver_connection)
+        cursor = driver.cursor()
         try:
             for what, rows in writes:
                 convert = stored_form(_SQLITE_TABLES[what], dialect)
@@ -173,6 +175,8 @@ class _SqliteIO:
                 cursor.executemany(sql, params)
         finally:
             cursor.close()
+        if commit:
+            driver.commit()
         return head_row_sqlite(self.conn) if read_head else None
 
 
@@ -239,9 +243,15 @@ class _PipelineIO:
         writes: Sequence[tuple[str, list[dict[str, Any]]]],
         raw: Sequence[tuple[str, list[Any]]] = (),
         read_head: bool = False,
+        commit: bool = False,
     ) -> Mapping[str, Any] | None:
         """The writes, then ``raw`` statements, then (``read_head``) the audit head's row, locked
-        FOR UPDATE after the rows: all in one round trip."""
+        FOR UPDATE after the rows, or (``commit``) the COMMIT: all in one round trip. Committing here
+        saves the transaction's last round trip -- and, for a group holding the audit head, a wait
+        for the GIL while every other appender waits for the head; the caller's commit afterwards
+        finds the transaction closed and sends nothing (psycopg reads the status off the wire)."""
+        if read_head and commit:
+            raise ValueError("a write that reads the audit head under lock cannot commit the transaction")
         reader = self.pg.cursor(row_factory=dict_row) if read_head else None
         try:
             with self.pg.pipeline(), self.pg.cursor() as cursor:
@@ -253,6 +263,8 @@ class _PipelineIO:
                     cursor.executemany(sql, params)
                 if reader is not None:
                     reader.execute(HEAD_FOR_UPDATE_PG)
+                if commit:
+                    cursor.execute("COMMIT")
             return reader.fetchone() if reader is not None else None
         finally:
             if reader is not None:
@@ -592,9 +604,12 @@ class _Group:
             retain_until=retain_until,
         )
 
-    def write(self, conn: Connection, *, read_head: bool = False) -> Mapping[str, Any] | None:
+    def write(
+        self, conn: Connection, *, read_head: bool = False, commit: bool = False
+    ) -> Mapping[str, Any] | None:
         """Insert the group's rows; with ``read_head``, then read the audit head's row under the append
-        lock and return it (on PostgreSQL in the same round trip, after the rows)."""
+        lock and return it (on PostgreSQL in the same round trip, after the rows); with ``commit``, then
+        commit the transaction (the same round trip too)."""
         customers = self.customer_rows
         conversations = [
             {
@@ -630,7 +645,9 @@ class _Group:
             tables,
             strict=True,
         )
-        return _io(conn).write([(what, rows) for what, rows in writes if rows], read_head=read_head)
+        return _io(conn).write(
+            [(what, rows) for what, rows in writes if rows], read_head=read_head, commit=commit
+        )
 
 
 def store(
@@ -773,13 +790,13 @@ class Committer:
         recorded: list[Recorded] = []
         if self._engine is None:
             with self.factory() as session:
-                outcomes, recorded = self._store_audited(session.connection(), items)
+                outcomes, recorded = self._store_audited(session.connection(), items, commit=False)
                 session.commit()
         else:
             conn = self._connection(self._engine)
             try:
-                with conn.begin():
-                    outcomes, recorded = self._store_audited(conn, items)
+                with conn.begin():  # ours, so the group's last round trip may commit it
+                    outcomes, recorded = self._store_audited(conn, items, commit=True)
             finally:
                 if conn.invalidated:
                     self._drop(conn)
@@ -788,27 +805,28 @@ class Committer:
         return outcomes
 
     def _store_audited(
-        self, conn: Connection, items: Sequence[PendingMessage]
+        self, conn: Connection, items: Sequence[PendingMessage], *, commit: bool
     ) -> tuple[list[Outcome], list[Recorded]]:
-        """Store and audit the group in the connection's transaction: a message and its record commit
-        together or not at all. The audit head is read under the append lock after the group's rows
-        are written, as every other append does: a writer that held the head while waiting for a row
-        another transaction inserted, which then waited for the head, would deadlock. On PostgreSQL
-        that read shares the rows' round trip, and the events, head and any checkpoint go in one more:
-        four round trips a group (reads, writes, audit, commit). No SQLAlchemy statement is built on
-        the write path on either database."""
+        """Store and audit the group in the connection's transaction (and with ``commit`` commit it,
+        in the last write): a message and its record commit together or not at all. The audit head
+        is read under the append lock after the group's rows are written, as every other append does:
+        a writer that held the head while waiting for a row another transaction inserted, which then
+        waited for the head, would deadlock. On PostgreSQL that read shares the rows' round trip, and
+        the events, head, any checkpoint and the COMMIT go in one more: three round trips a group
+        (reads, writes, audit and commit; the ``conn.begin()`` around it then finds nothing left to
+        send). No SQLAlchemy statement is built on the write path on either database."""
         group = _Group(self.keyring, self.encryption, self.clock)
         group.load(conn, items)
         outcomes = [group.add(item) for item in items]
         events = self._events(items, outcomes) if self.recorder is not None else []
         if not events:
-            group.write(conn)
+            group.write(conn, commit=commit)
             return outcomes, []
         assert self.recorder is not None
         prepared = [prepare_event(e) for e in events]  # refuse a bad event before taking the head
         head_row = group.write(conn, read_head=True)
         plan, recorded = self.recorder.planned(head_row, events, prepared, conn.dialect)
-        _io(conn).write([], plan.statements())
+        _io(conn).write([], plan.statements(), commit=commit)
         return outcomes, recorded
 
     @staticmethod
