@@ -81,14 +81,7 @@ def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A newly migrated database of its own, for tests that commit (appenders, several processes)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
-        migrate.upgrade(url)
-        yield url
-        return
+def _fresh_postgres() -> Iterator[str]:
     _postgres_or_skip()
     schema = f"gl_fresh_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
     admin = make_engine(POSTGRES_URL)
@@ -100,6 +93,24 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A newly migrated database of its own, for tests that commit (appenders, several processes)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    yield from _fresh_postgres()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """``fresh_url`` on PostgreSQL only, for what only PostgreSQL does (advisory locks across
+    processes)."""
+    yield from _fresh_postgres()
 
 
 @pytest.fixture

@@ -99,6 +99,7 @@ def create_app(
         gc.freeze()
         if checkpointer is not None:
             checkpointer.start()
+        monitoring.start(_app)
         yield
         await app.state.messages.aclose()  # what is queued is committed before the process exits
         monitoring.shutdown(_app)
@@ -156,9 +157,15 @@ def create_app(
     app.include_router(identity_router)
     app.include_router(access_router)
     app.include_router(audit_router)
-    # Detection runs its database work inline on a test's shared connection, on a worker otherwise.
+    # Detection runs its database work inline on a test's shared connection, on a worker otherwise;
+    # a PostgreSQL server's detector reads the whole deployment's audit log (one process leads).
     monitoring.install(
-        app, settings=settings, recorder=app.state.recorder, clock=clock, background=not shared_connection
+        app,
+        settings=settings,
+        recorder=app.state.recorder,
+        clock=clock,
+        background=not shared_connection,
+        shared_log=engine if not shared_connection and not sqlite else None,
     )
     app.include_router(bot_router)
 
