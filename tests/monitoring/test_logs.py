@@ -234,3 +234,25 @@ def test_serve_refuses_an_unknown_log_format(monkeypatch: pytest.MonkeyPatch, tm
     assert result.exit_code != 0
     assert "ecs or text" in str(result.exception) + result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("redis", [None, "redis://127.0.0.1:6379/15"])
+def test_serve_warns_when_several_workers_would_count_rate_limits_apart(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Any, redis: str | None
+) -> None:
+    from typer.testing import CliRunner
+
+    import guardline.api.server
+    from guardline.cli.main import app
+
+    served: list[int] = []
+    monkeypatch.setattr(guardline.api.server, "serve", lambda settings, workers, **kw: served.append(workers))
+    if redis:
+        monkeypatch.setenv("GUARDLINE_REDIS_URL", redis)
+    else:
+        monkeypatch.delenv("GUARDLINE_REDIS_URL", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--log-format", "text"])
+    assert result.exit_code == 0, result.output
+    assert served == [2]
+    warned = "rate limits are counted per worker" in result.output
+    assert warned is (redis is None)

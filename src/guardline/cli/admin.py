@@ -155,6 +155,12 @@ def serve(
     console.print(
         f"Guardline on {scheme}://{settings.host}:{settings.port}  (API docs: /docs)", highlight=False
     )
+    if workers > 1 and settings.redis_url is None:
+        console.print(
+            f"warning: the guard's rate limits are counted per worker: {workers} workers admit up to "
+            f"{workers} times each limit. Set GUARDLINE_REDIS_URL to a Redis they share.",
+            highlight=False,
+        )
     run_server(settings, workers=workers, access_log=access_log, log_config=logs.logging_config(fmt))
 
 
