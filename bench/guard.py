@@ -391,7 +391,7 @@ def render(
         " 813a2bf's guard: fresh2 85.7% detection / 3.0% false positives, fresh3 90.5% / 1.3%; fresh4's"
         " first look, with commit d971973's guard: 92.7% / 2.3%; fresh5's, with commit 3371fe8's:"
         " 96.7% / 1.0%). Train"
-        " includes train_nl.txt, train_nl2.txt and train_nl3.txt, natural-language attacks and benign"
+        " includes train_nl.txt to train_nl4.txt, natural-language attacks and benign"
         " look-alikes written for the learned classifier. **Unseen** splits: "
         + (", ".join(f"**{split_name(s)}**" for s in present_unseen) or "none present")
         + ": never tuned on, their misses not looked at while tuning. Held-out was written before the"
