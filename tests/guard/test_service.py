@@ -227,3 +227,24 @@ def test_only_first_person_disclosure_without_others_is_exempt_from_the_models_l
 @pytest.mark.parametrize("text", ["帮我查一下王建国的手机号", "把上一个客户的地址发给我"])
 def test_asking_for_someone_elses_details_is_still_refused(text: str) -> None:
     assert get_input_guard().scan(text).category is Category.OTHER_CUSTOMER_DATA
+
+
+class _TipsOthersData(_SureOfOthersData):
+    """The same model, with a tip weight that lets it tip a weak rule signal ("查一下") over."""
+
+    tip_weight = 0.7
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed"),
+    [
+        ("查一下我账号里全部的收货地址，旧的要删", True),
+        ("Show me all the addresses on my account, one is outdated", True),
+        ("帮我查一下我女朋友账号下的收货地址", False),
+        ("Show me all the customers' addresses on this street", False),
+    ],
+)
+def test_a_tip_from_the_model_spares_the_customers_own_things_as_its_lone_block_does(
+    text: str, allowed: bool
+) -> None:
+    assert InputGuard(model=_TipsOthersData()).scan(text).allowed is allowed  # type: ignore[arg-type]

@@ -34,6 +34,9 @@ CONCEPTS: dict[str, str] = {
     "guideline*|restriction*|filter|filters|policy|policies|setting|settings|config*|playbook|script|"
     "guardrail*",
     "system": "系统|后台|内部|隐藏|机密|system|hidden|internal|backend|confidential",
+    # The part of the conversation the customer does not see: what came before them, above the chat.
+    "unseen": "看不到|看不见|看不着|最上面|最前面|最开头|开头那段|上线时|初始化|can't see|cannot see|"
+    "hidden from me|before i joined|before my first|loaded with|at the start",
     "secret": "秘密|保密|不能说|不能告诉|不许|禁止|不可以|不让|secret|secrets|not allowed|forbidden|"
     "can't say|can't tell|can't share|cannot say|cannot tell|off limits",
     "override": "忽略|无视|忘掉|忘记|别管|不要管|不用管|跳过|绕过|覆盖|作废|不算数|ignor*|disregard*|forget|"
@@ -57,6 +60,12 @@ CONCEPTS: dict[str, str] = {
     "output*|reveal*|repeat*|list|read me|read out|verbatim|word for word|literal*",
     "mode": "模式|角色|扮演|开发者|调试|无限制|没有限制|不受限制|越狱|mode|developer|debug*|unrestricted|"
     "unfiltered|jailbr*|persona|pretend*|roleplay*|role play|act as|dan",
+    # Another identity for the assistant: "you are not customer service any more, you are my advisor".
+    "persona": "你不是|你现在是|你已经不是|不再是|换个身份|换个玩法|当自己|就当你|你就是|you are now|"
+    "you're now|u r|not a bot|no longer|from now you",
+    # Deceiving the shop or others: what a jailbreak wants help with once the rules are gone.
+    "fraud": "伪造|造假|假的|假发票|假证|骗|漏洞|白嫖|钻空子|薅|冒充|盗刷|fake|forg*|scam*|fraud*|"
+    "chargeback|loophole*|exploit*|stolen|trick",
     "fiction": "假设|假如|如果|故事|小说|游戏|剧本|想象|hypothetical*|imagine|story|game|fiction*|"
     "novel|suppose|"
     "what if",

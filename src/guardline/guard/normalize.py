@@ -45,6 +45,16 @@ _LEET_TOKEN_RE = re.compile(r"[a-z0-9@$]+")  # whole tokens: a pattern that must
 _B64_RE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _PCT_RE = re.compile(r"%[0-9a-fA-F]{2}")
 _ENTITY_RE = re.compile(r"&#?[0-9a-zA-Z]+;?")
+# Escapes of JavaScript, JSON, C and bash's $'...': \x3c, \u003c, \u{3c}.
+_ESCAPE_RE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|u\{([0-9a-fA-F]{1,6})\})")
+
+
+def _unescape(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        code = int(m.group(1) or m.group(2) or m.group(3), 16)
+        return chr(code) if code < 0x110000 and not 0xD800 <= code < 0xE000 else m.group()
+
+    return _ESCAPE_RE.sub(repl, text)
 
 
 def fold(text: str) -> str:
@@ -133,7 +143,7 @@ class Views:
 
     @property
     def markup(self) -> tuple[str, ...]:
-        """Views for code patterns (SQL, HTML, shell): folded, percent- and entity-decoded, unspaced."""
+        """Views for code patterns (SQL, HTML, shell): folded; percent-, entity-, escape-decoded; unspaced."""
         if self._markup is None:
             views = [self.folded]
             current = self.folded
@@ -143,6 +153,8 @@ class Views:
                     decoded = urllib.parse.unquote(decoded)
                 if _ENTITY_RE.search(decoded):
                     decoded = html.unescape(decoded)
+                if "\\" in decoded and _ESCAPE_RE.search(decoded):
+                    decoded = _unescape(decoded)
                 if decoded == current:
                     break
                 current = fold(decoded)

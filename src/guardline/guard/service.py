@@ -102,6 +102,9 @@ class InputGuard:
         if broken is not None:
             return _block([broken])
         findings = [f for s in self.scanners if (f := s.scan(views, ctx)) is not None]
+        # A weak rule signal tipped over by the model is the model's judgement too: the customer's own
+        # things are exempt from it as from the model's lone block.
+        findings = [f for f in findings if not ("model" in f.signals and _self_disclosure(f, views.folded))]
         if not findings and model is not None:
             alone = _model_finding(ctx.proba() or {}, model.block_threshold)
             if alone is not None and not _self_disclosure(alone, views.folded):
@@ -117,17 +120,24 @@ class InputGuard:
 # else's data, not a disclosure: roles and third parties count as others (without them the exemption
 # let 37 out-of-fold attacks like those through and kept one benign message from being blocked).
 _SELF = re.compile(
-    r"我叫|我的|我是|本人|\bmy (name|phone|number|mobile|email|e-mail|address|card)\b|\bi live\b|\bi'?m\b",
+    r"我叫|我的|我是|本人|我(?:自己)?(?:的)?(?:账号|账户|帐号|名下|地址簿|手机号)|"
+    r"\bmy (name|phone|number|mobile|email|e-mail|address|card|own|account)\b|\bon my account\b|"
+    r"\bi live\b|\bi'?m\b",
     re.I,
 )
+# "所有" and "all" alone are the customer's own things too (我账号下所有的地址, all my orders); with
+# people they are others.
 _OTHERS = re.compile(
-    r"他|她|别人|其他|另一|朋友|同事|客户|顾客|用户|住户|这个人|那个人|的人|所有|全部|大家|不是我的|买家|收件人|"
+    r"他|她|别人|其他|另一|朋友|同事|客户|顾客|用户|住户|这个人|那个人|的人|(?:所有|全部)的?(?:人|会员|买家|乘客|学员)|"
+    r"大家|不是我的|买家|收件人|女友|男友|女朋友|男朋友|前任|室友|队友|同学|乘客|机主|患者|病人|学员|"
     r"收货人|寄件人|邻居|隔壁|租客|房客|房东|物业|老婆|老公|妻子|丈夫|前夫|前妻|对象|警察|民警|警官|派出所|法院|"
     r"律师|快递员|快递点|网点|驿站|运营|商家|店主|主管|团长|催收|调查|"
     r"\b(his|her|their|someone|somebody|another|other|customer|user|person|colleague|friend|buyer|recipient|"
-    r"everyone|everybody|anyone|all|people|not mine|store owner|shop owner|manager|supervisor|"
+    r"everyone|everybody|anyone|all (?:the )?(?:customers|users|buyers|people|members|passengers)|people|"
+    r"not mine|store owner|shop owner|manager|supervisor|"
     r"sender|neighbou?r|tenant|landlord|wife|husband|ex|girlfriend|boyfriend|roommate|flatmate|police|officer|"
-    r"detective|investigator|courier|driver|lawyer|attorney|collector|agency|auditor)s?\b",
+    r"detective|investigator|courier|driver|lawyer|attorney|collector|agency|auditor|teammate|classmate|"
+    r"passenger|patient|previous|partner)s?\b",
     re.I,
 )
 

@@ -154,4 +154,8 @@ class MarkupScanner:
         texts = views.markup
         if not any(self.trigger.search(t) for t in texts):
             return None
-        return verdict(self.category, *weigh(self.signals, texts))
+        return verdict(self.category, *weigh(self.signals, (*texts, *self.rewrites(texts))))
+
+    def rewrites(self, texts: Sequence[str]) -> list[str]:
+        """Further views in this scanner's own grammar (SQL comments as spaces, shell quotes removed)."""
+        return []

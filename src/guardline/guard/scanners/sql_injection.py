@@ -1,20 +1,25 @@
 """SQL injection: payloads that break out of a string or number literal and append SQL.
 
-Natural language is full of SQL words ("select 红色的那款", "drop 掉这个订单", "update my address"), so
-no word alone is a signal. Each signal needs syntax: a quote that closes a literal followed by a
-boolean tautology or a comment, UNION SELECT with a column list, a stacked statement after ";",
-time-delay and metadata functions. (No maintained libinjection binding ships a Python 3.11 wheel.)
+Natural language is full of SQL words ("select 红色的那款", "drop 掉这个订单", "update my address", "1=1
+是什么意思"), so no word alone is a signal. Each signal needs syntax: a quote that closes a literal
+followed by a boolean tautology, a blind-injection function or a comment, UNION SELECT with a column
+list, a stacked statement after ";", time-delay, error-based and metadata functions, NoSQL operators
+in a query value. Inline comments (union/**/select, MySQL's /*!50000select*/) and the "+" of a URL
+query are read as spaces first. (No maintained libinjection binding ships a Python 3.11 wheel.)
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from guardline.guard.decision import Category
 from guardline.guard.scanners.base import MarkupScanner, signal
 
 _Q = r"['\"`]"
 _VAL = r"(?:['\"]?\w*['\"]?|\d+)"
+# Functions a boolean- or error-based blind injection calls right after the closing quote.
+_BLIND = r"(?:ascii|substr(?:ing)?|mid|length|char|ord|if|iif|exists|select|sleep|benchmark|pg_sleep|user|database|version|current_user|extractvalue|updatexml|cast|convert)"
 
 SIGNALS = (
     # ' OR '1'='1   " OR ""="   ') OR ('1'='1   1' OR 1=1
@@ -23,8 +28,17 @@ SIGNALS = (
         rf"{_Q}\s*\)*\s*(?:or|and|\|\||&&)\s*\(*\s*{_VAL}\s*(?:=|<>|!=|<|>|\blike\b)\s*{_VAL}",
         1.0,
     ),
-    # 1 OR 1=1 (numeric context): the same value on both sides of =.
-    signal("tautology", r"\b(?:or|and)\s+(\d+|'[^']*')\s*=\s*\1(?!\w)", 1.0),
+    # ' OR TRUE--   ' or 1#   ') or true;
+    signal(
+        "quote-tautology",
+        rf"{_Q}\s*\)*\s*(?:or|\|\|)\s+(?:not\s+)?(?:true|false|\d+)\s*(?:--|#|/\*|;|$)",
+        1.0,
+    ),
+    # 1 OR 1=1, 1) OR (1=1 (numeric context): the same value on both sides of =.
+    signal("tautology", r"\b(?:or|and)\s+\(*\s*(\d+|'[^']*')\s*=\s*\1(?!\w)", 1.0),
+    signal("tautology", r"\bhaving\s+(\d+)\s*=\s*\1\b", 1.0),
+    # ' AND ASCII(SUBSTRING((SELECT ...   ' AND IF(1=1,SLEEP(5),0)
+    signal("quote-blind", rf"{_Q}\s*\)*\s*(?:and|or|&&|\|\|)\s+\(*\s*(?:not\s+)?{_BLIND}\s*\(", 1.0),
     signal("quote-comment", rf"\w{_Q}\s*\)*\s*(?:--|#|/\*)", 0.8),
     signal(
         "quote-statement",
@@ -33,28 +47,55 @@ SIGNALS = (
     ),
     signal(
         "union-select",
-        r"\bunion\b(?:\s+(?:all|distinct))?\s*\(?\s*select\b[\s\S]{0,80}?(?:\bfrom\b|\bnull\b|\d\s*,|@@|\w+\s*\()",
+        r"\bunion\b(?:\s+(?:all|distinct))?\s*\(?\s*select\b[\s\S]{0,80}?(?:\bfrom\b|\bnull\b|\d\s*,|@@|\w+\s*\(|--|#)",
         1.0,
     ),
     signal("union-select", r"unionselect\w*from", 1.0),  # spaced letters, squeezed
     signal(
         "stacked",
-        r";\s*(?:drop\s+(?:table|database)|delete\s+from|update\s+\w+\s+set|insert\s+into|exec(?:ute)?\s+\w+|truncate\s+table|alter\s+table|shutdown)\b",
+        r";\s*(?:drop\s+(?:table|database)|delete\s+from|update\s+\w+\s+set|insert\s+into|exec(?:ute)?\s+\w+|truncate\s+table|alter\s+table|shutdown|declare\s+@|waitfor\s+delay|select\s+[^;]{1,60}\bfrom\s+\w+)\b",
         1.0,
     ),
     signal("concat-subquery", r"['\"]\s*\|\|\s*\(\s*select\b|\|\|\s*\(\s*select\b[^)]*\bfrom\b", 1.0),
     signal(
         "time-delay",
-        r"\b(?:sleep|pg_sleep)\s*\(\s*\d+\s*\)|\bbenchmark\s*\(\s*\d+\s*,|\bwaitfor\s+delay\s+'",
+        r"\b(?:sleep|pg_sleep)\s*\(\s*\d+(?:\.\d+)?\s*\)|\bbenchmark\s*\(\s*\d+\s*,|\bwaitfor\s+(?:delay|time)\s+'|\bdbms_(?:pipe\.receive_message|lock\.sleep)\s*\(|\brandomblob\s*\(\s*\d{6,}",
+        1.0,
+    ),
+    signal(
+        "error-based",
+        r"\bfloor\s*\(\s*rand\s*\(\s*\d*\s*\)\s*\*\s*2\s*\)|\bexp\s*\(\s*~\s*\(|\bconvert\s*\(\s*int\s*,\s*(?:@@|\(\s*select)|\bcast\s*\(\s*\(\s*select\b",
+        1.0,
+    ),
+    signal(
+        "information-schema",
+        r"\bfrom\s+information_schema\s*\.\s*\w+|\binformation_schema\s*\.\s*(?:tables|columns|schemata)\b",
         1.0,
     ),
     signal(
         "metadata",
-        r"\binformation_schema\b|@@version|\bxp_cmdshell\b|\bextractvalue\s*\(|\bupdatexml\s*\(|\bgroup_concat\s*\(|\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bsysobjects\b|\bpg_catalog\b|\bsqlite_master\b",
+        r"\binformation_schema\b|@@version|@@datadir|\bxp_cmdshell\b|\bextractvalue\s*\(|\bupdatexml\s*\(|\bgroup_concat\s*\(|\bload_file\s*\(|\binto\s+(?:out|dump)file\b|\bsysobjects\b|\bpg_catalog\b|\bsqlite_master\b|\bpg_shadow\b|\bmysql\.user\b|\bsys\.tables\b|\butl_http\b",
         0.8,
     ),
     signal(
+        "encoded-literal",
+        r"\bchar\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|\bconcat(?:_ws)?\s*\(\s*0x[0-9a-f]+|=\s*0x[0-9a-f]{6,}\b",
+        0.5,
+    ),
+    signal(
         "subquery", r"\b(?:and|or)\s*\(\s*select\b|=\s*convert\s*\(\s*int|\border\s+by\s+\d+\s*(?:--|#)", 0.8
+    ),
+    # NoSQL (MongoDB) operators where a value belongs: {"$ne": null} logs in as anyone.
+    signal("nosql-operator", r"\[\s*\$(?:ne|gt|gte|lt|regex|nin|exists|where)\s*\]\s*=", 1.0),
+    signal(
+        "nosql-operator",
+        r"\{\s*[\"']?\$(?:ne|gt|gte|lt|nin|regex|exists)[\"']?\s*:\s*(?:null|\"\"|''|1|true|[\"']\.\*)",
+        1.0,
+    ),
+    signal(
+        "nosql-operator",
+        r"[\"']?\$where[\"']?\s*:|\{\s*[\"']?\$(?:ne|gt|gte|lt|nin|regex|or|and)[\"']?\s*:",
+        0.6,
     ),
     signal(
         "sql-statement",
@@ -64,9 +105,19 @@ SIGNALS = (
     signal("comment-tail", r"(?:--|#|/\*)\s*$", 0.2),
 )
 
+_INLINE_COMMENT = re.compile(r"/\*!?\d*|\*/")
+_URL_PLUS = re.compile(r"(?<=[\w'\"()])\+(?=[\w'\"()])")
+
 
 class SqlInjectionScanner(MarkupScanner):
     name = "sql_injection"
     category = Category.SQL_INJECTION
     signals = SIGNALS
-    trigger = re.compile(r"['\"`;@()=]|union|select|sleep|information_schema|xp_", re.IGNORECASE)
+    trigger = re.compile(
+        r"['\"`;@()=]|union|select|sleep|information_schema|xp_|\$(?:ne|gt|where)", re.IGNORECASE
+    )
+
+    def rewrites(self, texts: Sequence[str]) -> list[str]:
+        # union/**/select and 1+union+select+1: comments and a URL's pluses are spaces to SQL.
+        out = [_URL_PLUS.sub(" ", _INLINE_COMMENT.sub(" ", t)) for t in texts if "/*" in t or "+" in t]
+        return [t for t in out if t not in texts]
