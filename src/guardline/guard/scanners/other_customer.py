@@ -33,7 +33,7 @@ SIGNALS = (
     signal("others-data", rf"(?:别人|他人|其他人|陌生人)的[^，。,.!?！？]{{0,4}}{_ZH_DATA}", 0.7),
     signal(
         "request",
-        r"给我|发我|我想要|想要|发给我|告诉我|列出|列一下|导出|查一下|查查|看看|卖我|我想知道|\b(?:give|show|send|tell|list|export|dump|pull up|look up|find)\b|\bi need\b|\bcan you (?:tell|give|share)\b",
+        r"给我|发我|我想要|想要|发给我|告诉我|列出|列一下|导出|查一下|查下|查查|帮我查|看看|卖我|我想知道|\b(?:give|show|send|tell|list|export|dump|pull up|look up|find)\b|\bi need\b|\bcan you (?:tell|give|share)\b",
         0.4,
     ),
     signal(
@@ -75,6 +75,25 @@ SIGNALS = (
         "third-party-claim",
         r"我是(?:他|她)的?(?:同事|朋友|邻居|亲戚|老婆|老公)|(?:他|她)是我(?:前男友|前女友|前夫|前妻)|我是快递员|\bi'?m (?:his|her) (?:colleague|friend|neighbor)\b",
         0.5,
+    ),
+    # A role claimed by an organisation ("我是XX局的", "我是宠物医院的"): the opening of a demand for a
+    # stranger's data, never needed to ask about one's own order.
+    signal(
+        "third-party-claim",
+        r"我是[^，。,.!?！？]{0,10}(?:局|所|站|办|委|部|科|医院|诊所|公司|银行|法院|物业|学校|报社|电视台|媒体|机构|中心|部门)的(?![^，。,.!?！？]{0,4}(?:订单|账号|会员))|\bi'?m (?:a|an|the|his|her|their) (?:journalist|reporter|nanny|babysitter|carer|caregiver|vet|private investigator|investigator|detective|bailiff|debt collector|process server|courier|landlord|neighbou?r|colleague|boss|employer)\b",
+        0.5,
+    ),
+    # What a named acquaintance (not a relative on one's own account) bought, booked or where they stay.
+    signal(
+        "others-purchases",
+        r"(?:同事|朋友|邻居|室友|同学|前任|前男友|前女友|前夫|前妻|老板|上司|房东|租客)[^，。！？!?]{0,8}(?:买的|买了|买过|下的单|订的|订了|预约的|住的|住在|住哪)|\b(?:colleague|coworker|co-worker|neighbou?r|friend|ex|boss|classmate|tenant|landlord)'?s?\b.{0,25}\b(?:staying|room number|bought|ordered|booked|lives|living)\b",
+        0.5,
+    ),
+    # A phone or ID number handed over to look up its holder: whose it is, what it registered, ordered.
+    signal(
+        "lookup-holder",
+        r"(?:这个|这些|该)(?:手机号码?|电话号码?|号码|身份证号?|邮箱)[^，。！？!?]{0,30}(?:注册|会员|账号|下过|买过|是谁|叫什么|哪些单|什么单|的主人)|\b(?:is|does|was) (?:this|that) (?:phone number|number|email(?: address)?|id number)\b.{0,40}\b(?:member|account|registered|ordered|bought|belong)|\bwho (?:owns|has) (?:this|that) (?:phone number|number|email|account)\b|\bwhich accounts?\b.{0,30}\b(?:this|that) (?:number|email|id)\b",
+        0.7,
     ),
     signal(
         "previous-chat",
