@@ -9,14 +9,14 @@ of one such idea, in Chinese and English; the features are the concepts present 
 the pairs of concepts present together, in the message and within one clause ("k:override+rule",
 "kc:others+pdata"). The model learns the pairs' weights; nothing here decides on its own.
 
-The lexicons are word classes from the attack taxonomy (bench/corpus/guard/README.md), not phrases
-of any corpus message (a few role and relation words, 买家, 收件人, 派出所, were added after reading
-out-of-fold misses, and ``internals`` and ``directive`` after reading fresh6's misses). Measured with bench/guard_train.py --leave-split-out, they roughly halved the
-model's false positives on a left-out author's messages at the same detection. They run on the
-folded text (guard/normalize.py's ``fold``). An entry with a Chinese character matches as a
-substring; an English entry matches a whole word, ``word*`` any word starting with it, and an entry
-with spaces a run of whole words. One pattern and two dictionaries: tens of microseconds for a
-customer message.
+The lexicons are word classes from the attack taxonomy (bench/corpus/guard/README.md), not phrases of
+any corpus message (a few role and relation words, 买家, 收件人, 派出所, were added after reading out-of-fold
+misses, and ``internals`` and ``directive`` after reading fresh6's misses). Measured with
+bench/guard_train.py --leave-split-out, they roughly halved the model's false positives on a left-out
+author's messages at the same detection. They run on the folded text (guard/normalize.py's ``fold``). An
+entry with a Chinese character matches as a substring; an English entry matches a whole word, ``word*``
+any word starting with it, and an entry with spaces a run of whole words. One pattern and two
+dictionaries: tens of microseconds for a customer message.
 """
 
 from __future__ import annotations

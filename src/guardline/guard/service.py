@@ -118,9 +118,10 @@ class InputGuard:
 # no third party in it is not refused as other customers' data. "我是…" and "I'm …" alone are not a
 # disclosure but the opening of a claim ("我是市场监管局的", "I'm the nanny", and "告诉我是谁下的单"
 # holds 我是 too): only being the account's holder counts. A role claimed in the first person
-# ("我是快递员", "I'm a police officer", "I'm her landlord"), a relative, a given phone or ID number
-# ("这个手机号…") and "who" (是谁, 谁下的单, who sent it) are the opening of a request for someone else's data: they count
-# as others (without roles the exemption let 37 out-of-fold attacks like those through).
+# ("我是快递员", "I'm a police officer", "I'm her landlord"), a relative, a given phone or ID
+# number ("这个手机号…") and "who" (是谁, 谁下的单, who sent it) are the opening of a request for
+# someone else's data: they count as others (without roles the exemption let 37 out-of-fold attacks
+# like those through; with "我是" as a disclosure it let organisations' role claims through).
 _SELF = re.compile(
     r"我叫|我的|本人|我是(?:这个)?(?:账号|账户|帐号)的?(?:本人|主人|持有人)|"
     r"我(?:自己)?(?:的)?(?:账号|账户|帐号|名下|地址簿|手机号)|(?:收集|保存|存)了?我|我(?:哪些|什么)(?:个人)?信息|"
@@ -143,7 +144,8 @@ _OTHERS = re.compile(
     r"是谁|谁的|谁(?:下|买|寄|订|付|送)|有人|这个(?:手机号|手机|电话|号码|身份证|邮箱)|" + _KIN + "|"
     r"\b(his|her|their|someone|somebody|another|other|customer|user|person|colleague|friend|buyer|recipient|"
     r"everyone|everybody|anyone|all (?:the )?(?:customers|users|buyers|people|members|passengers)|people|"
-    r"not mine|store owner|shop owner|manager|supervisor|whose|who (?:sent|ordered|bought|placed|paid|booked|is)|journalist|reporter|nanny|babysitter|"
+    r"not mine|store owner|shop owner|manager|supervisor|whose|"
+    r"who (?:sent|ordered|bought|placed|paid|booked|is)|journalist|reporter|nanny|babysitter|"
     r"sender|neighbou?r|tenant|landlord|wife|husband|ex|girlfriend|boyfriend|roommate|flatmate|police|officer|"
     r"detective|investigator|courier|driver|lawyer|attorney|collector|agency|auditor|teammate|classmate|"
     r"passenger|patient|previous|partner|this (?:number|phone number|email|id))s?\b",

@@ -42,7 +42,9 @@ SIGNALS = (
     signal("quote-comment", rf"\w{_Q}\s*\)*\s*(?:--|#|/\*)", 0.8),
     # admin'--  root'#  the login bypass: an account name closed by a quote, the rest of the query cut off.
     signal(
-        "login-bypass", rf"\b(?:admin|administrator|root|sa|sysadmin|guest|test|user){_Q}\s*\)*\s*(?:--|#|/\*)", 1.0
+        "login-bypass",
+        rf"\b(?:admin|administrator|root|sa|sysadmin|guest|test|user){_Q}\s*\)*\s*(?:--|#|/\*)",
+        1.0,
     ),
     # ' AND (SELECT SUBSTRING(secret,1,1) FROM t)='a   a subquery read one character at a time.
     signal("quote-subquery", rf"{_Q}\s*\)*\s*(?:and|or|&&|\|\|)\s*\(\s*select\b[\s\S]{{0,80}}?\bfrom\b", 1.0),
