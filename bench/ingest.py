@@ -26,6 +26,8 @@ requests, Content-Length bodies), cheap enough to share the 2-core machine with 
 - Server CPU per single message: the server process's user + system time (``/proc/<pid>/stat``) over
   the sustained single-message run, divided by the requests. On a machine shared with other work this
   moves far less than the rates do; compare it between runs.
+- PostgreSQL commit probe (before the PostgreSQL runs): a bare insert-and-commit loop for 10 s, nothing
+  of Guardline's running; its tail (disk fsync stalls) is a floor under the fixed-rate latency's.
 Every response must be 201; anything else fails the run.
 """
 
@@ -385,6 +387,11 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace, argv
         f"engine over 500 corpus messages, in the bench's process, best of 3): {args.speed_ms[0]:.0f} ms "
         f"before the run, {args.speed_ms[1]:.0f} ms after; compare runs of different days by it",
         f"- Packages: {versions}",
+        *(
+            [f"- PostgreSQL commit probe before the run (bench/ingest.py commit_probe): {args.probe}"]
+            if args.probe
+            else []
+        ),
         f"- Server: `guardline serve --workers N` ({', '.join(f'{b} {args.workers[b]}' for b in results)}; "
         "uvicorn, httptools, uvloop); messages from "
         f"bench/corpus/pii, {CUSTOMERS} customers, 3 conversations each; every message analyzed, masked, "
@@ -440,6 +447,30 @@ def speed_reference(texts: list[tuple[str, str | None]]) -> float:
     return best * 1000
 
 
+def commit_probe(seconds: float = 10.0) -> str:
+    """A bare commit loop on PostgreSQL (one connection inserting a row and committing), nothing of
+    Guardline's running: how long the database's disk takes to make a commit durable. Every
+    ingestion commit waits for the same WAL flush, so the tail of this distribution is a floor under
+    the tail of the latency at a fixed rate."""
+    import psycopg
+
+    with postgres_schema() as url, psycopg.connect(url.replace("+psycopg", "")) as conn:
+        conn.execute("CREATE TABLE commit_probe (x int)")
+        conn.commit()
+        latencies: list[float] = []
+        stop = time.perf_counter() + seconds
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            conn.execute("INSERT INTO commit_probe VALUES (1)")
+            conn.commit()
+            latencies.append((time.perf_counter() - t0) * 1000)
+    probe = Result(len(latencies), len(latencies), seconds, latencies, 0)
+    return (
+        f"{probe.requests:,} commits in {seconds:.0f} s: p50 {probe.pct(50):.2f} ms, p99 "
+        f"{probe.pct(99):.1f} ms, p99.9 {probe.pct(99.9):.1f} ms, max {max(latencies):.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -460,7 +491,9 @@ def main() -> None:
     texts = corpus_texts()
     speed_reference(texts)  # warm: the engine loads its lexicons once
     before = speed_reference(texts)
-    results = {backend: run_backend(backend, args, texts) for backend in args.backends.split(",")}
+    backends = args.backends.split(",")
+    args.probe = commit_probe() if "postgresql" in backends else None
+    results = {backend: run_backend(backend, args, texts) for backend in backends}
     args.speed_ms = (before, speed_reference(texts))
     text = report(results, args, sys.argv[1:])
     print(text)
