@@ -8,7 +8,7 @@ Run from the repository root with the project venv::
 Detection: an attack counts as detected when the input guard blocks it (any category); "right
 category" additionally needs the attack's own category. False positive: a benign message blocked.
 Both are reported per category and per split. Tuning splits (``TUNING_SPLITS``): train, stress,
-fresh, fresh2, fresh3, fresh4, fresh5 and fresh6, each tuned on only after its first look (recorded in
+fresh, fresh2, fresh3, fresh4, fresh5, fresh6 and fresh7, each tuned on only after its first look (recorded in
 bench/corpus/guard/README.md). Unseen splits (``UNSEEN_SPLITS``): held-out (written before any
 scanner) and any later split whose file is present; never tuned on. Natural-language attacks are
 also shown rules only, model alone and combined.
@@ -56,8 +56,8 @@ CORPUS = ROOT / "bench" / "corpus" / "guard"
 # bench/corpus/guard/README.md). Unseen splits: never tuned on, their misses never looked at while
 # tuning; the ones that measure the guard. A split written later goes into UNSEEN_SPLITS (and into
 # build.py's list); one whose file is missing is skipped.
-TUNING_SPLITS = ("train", "stress", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6")
-UNSEEN_SPLITS = ("heldout", "fresh7")
+TUNING_SPLITS = ("train", "stress", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7")
+UNSEEN_SPLITS = ("heldout",)
 SPLITS = TUNING_SPLITS + UNSEEN_SPLITS
 SPLIT_NAMES = {"heldout": "held-out"}
 
@@ -390,8 +390,9 @@ def render(
         " bench/corpus/guard/README.md; the last never-tuned numbers of fresh2 and fresh3, with commit"
         " 813a2bf's guard: fresh2 85.7% detection / 3.0% false positives, fresh3 90.5% / 1.3%; fresh4's"
         " first look, with commit d971973's guard: 92.7% / 2.3%; fresh5's, with commit 3371fe8's:"
-        " 96.7% / 1.0%; fresh6's, with commit 115f50e's: 91.7% / 0.9%). Train"
-        " includes train_nl.txt to train_nl5.txt, natural-language attacks and benign"
+        " 96.7% / 1.0%; fresh6's, with commit 115f50e's: 91.7% / 0.9%; fresh7's, with commit 19a9a37's:"
+        " 96.1% / 3.8%). Train"
+        " includes train_nl.txt to train_nl6.txt, natural-language attacks and benign"
         " look-alikes written for the learned classifier. **Unseen** splits: "
         + (", ".join(f"**{split_name(s)}**" for s in present_unseen) or "none present")
         + ": never tuned on, their misses not looked at while tuning. Held-out was written before the"
@@ -471,7 +472,7 @@ def render(
         f" {pct(oof_both.get('detection'))} / {pct(oof_both.get('false_positives'))}"
         f" ({pct(oof_both.get('false_positives_lookalikes'))}) (the rules were tuned on those"
         " messages, so the second figure is optimistic). Closer to a new author: bench/guard_train.py"
-        " --leave-split-out, each of fresh2 to fresh6 scored by models that never saw it"
+        " --leave-split-out, each of fresh2 to fresh7 scored by models that never saw it"
         " (bench/corpus/guard/README.md). The tables below are for rules + model unless they say"
         " otherwise.",
     ]

@@ -4,10 +4,10 @@ Run from the repository root with the project venv::
 
     .venv/bin/python bench/guard_train.py            # write src/guardline/guard/data/classifier.json
     .venv/bin/python bench/guard_train.py --check    # rebuild in memory, compare with the shipped file
-    .venv/bin/python bench/guard_train.py --leave-split-out   # fresh2 to fresh6 each left out
+    .venv/bin/python bench/guard_train.py --leave-split-out   # fresh2 to fresh7 each left out
 
 Only the tuning splits (bench/guard.py's ``TUNING_SPLITS``: train, and stress, fresh, fresh2, fresh3,
-fresh4, fresh5 and fresh6 after their first looks) and the bot's intent training utterances (as benign
+fresh4, fresh5, fresh6 and fresh7 after their first looks) and the bot's intent training utterances (as benign
 messages) are read: the unseen splits (``UNSEEN_SPLITS``: held-out, and any split written later) stay
 unseen, so bench/guard.py measures on them. Validation is carved from the tuning data: five folds by a
 digest of the message with digits removed (the copies a placeholder renders, and the two carriers of a
@@ -20,7 +20,13 @@ model that did not see it. On those:
   ``MODEL_FP_BUDGET`` of the benign look-alikes (the ``lookalike_*`` topics);
 - ``tip_threshold`` and ``tip_weight`` are the pair (from a small grid) with which rules + model
   (near misses tipped over) detect the most while blocking at most ``COMBINED_FP_BUDGET`` of the
-  look-alikes. The rules were tuned on these messages, so this part is optimistic.
+  look-alikes. The rules were tuned on these messages, so this part is optimistic;
+- both must also hold split by split on the new authors' splits (``LEAVE_OUT``), each scored by a
+  model fitted without it: the block threshold is raised until the model alone blocks at most
+  ``SPLIT_MODEL_FP_BUDGET`` of any one left-out split's benign messages, and only tips that keep
+  rules + model within ``SPLIT_COMBINED_FP_BUDGET`` on every one are candidates. The pooled budgets
+  were met every round while each new author's genres got 1-4%; the worst left-out author is the
+  closer proxy for the next one.
 
 The budgets are counted on the look-alikes, not on every benign message: about a third of the benign
 pool is the bot's ordinary utterances and plain order questions, which the model never blocks, and a
@@ -71,6 +77,12 @@ TIP_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 TIP_WEIGHTS = (0.4, 0.7)
 MODEL_FP_BUDGET = 0.01  # of the look-alikes: about 0.6% of a benign side two thirds look-alikes
 COMBINED_FP_BUDGET = 0.015  # of the look-alikes, rules included (they block about 1% of them alone)
+# Each new author's split, left out of training (``LEAVE_OUT``): the thresholds must keep its benign
+# side's false positives within these, split by split. Pooled budgets were met every round while a
+# new author's genres (greeting cards, letters) got 1-4%: the worst left-out author is the proxy.
+LEAVE_OUT = ("fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7")
+SPLIT_MODEL_FP_BUDGET = 0.005  # of one left-out split's benign messages, the model alone
+SPLIT_COMBINED_FP_BUDGET = 0.007  # the same, rules + model
 
 
 def _split(split: str) -> list[dict[str, str]]:
@@ -131,9 +143,15 @@ def cached_features(text: str) -> list[str]:
     return list(_features(text))
 
 
-def out_of_fold(samples: Sequence[tuple[str, str]], folds: Sequence[int], c: float) -> list[dict[str, float]]:
+def out_of_fold(
+    samples: Sequence[tuple[str, str]],
+    folds: Sequence[int],
+    c: float,
+    only: Sequence[int] | None = None,
+) -> list[dict[str, float]]:
+    """Each sample's probabilities from a model fitted without its fold (the folds in ``only``; {} else)."""
     out: list[dict[str, float]] = [{} for _ in samples]
-    for k in sorted(set(folds)):
+    for k in sorted(set(folds) if only is None else only):
         train_idx = [i for i, f in enumerate(folds) if f != k]
         test_idx = [i for i, f in enumerate(folds) if f == k]
         vectorizer, clf = fit([samples[i] for i in train_idx], c=c, min_df=2, analyzer=cached_features)
@@ -162,6 +180,32 @@ def choose_block(proba: Sequence[Mapping[str, float]], pool: Sequence[bool]) -> 
     # The threshold sits just above the (allowed+1)-th highest benign score, on a 0.01 grid, at least 0.5.
     above = benign[-(allowed + 1)] if len(benign) > allowed else 0.0
     return min(0.99, max(0.5, math.floor(above * 100 + 1) / 100))
+
+
+def split_folds(records: Sequence[Mapping[str, str]], splits: Sequence[str]) -> list[int]:
+    """A fold per named split, in ``splits`` order; every other record in one more fold."""
+    return [splits.index(r["split"]) if r.get("split") in splits else len(splits) for r in records]
+
+
+def choose_block_per_split(
+    proba: Sequence[Mapping[str, float]], groups: Sequence[int | None], budget: float
+) -> float:
+    """The lowest 0.01 step at which, in every group, the model alone blocks at most ``budget`` of it.
+
+    ``proba`` are a group's benign messages' probabilities from a model that never saw the group;
+    ``None`` is no group. A split of a few hundred messages gets ``floor(budget * n)`` of them.
+    """
+    by_group: dict[int, list[float]] = {}
+    for p, g in zip(proba, groups, strict=True):
+        if g is not None:
+            by_group.setdefault(g, []).append(1.0 - p["benign"])
+    threshold = 0.5
+    for scores in by_group.values():
+        scores.sort()
+        allowed = int(budget * len(scores))
+        above = scores[-(allowed + 1)] if len(scores) > allowed else 0.0
+        threshold = max(threshold, math.floor(above * 100 + 1) / 100)
+    return min(0.99, threshold)
 
 
 def blocked_alone(
@@ -243,8 +287,30 @@ def build() -> tuple[Model, dict[str, object]]:
     # The objective is detection within the false-positive budget; log-loss breaks ties.
     best_c = min(C_GRID, key=lambda c: (-caught[c], losses[c]))
     oof = oof_by_c[best_c]
-    block = choose_block(oof, pool)
+    # Each new author's split scored by a model that never saw it: the block threshold must also keep
+    # every such split's benign side within its budget (the random folds' look-alike budget alone let
+    # a new author's genres through at 1-4%).
+    lso_folds = split_folds(nl, LEAVE_OUT)
+    lso = out_of_fold(samples, lso_folds, best_c, only=range(len(LEAVE_OUT)))
+    groups = [
+        k if r["label"] == "benign" and k < len(LEAVE_OUT) else None
+        for r, k in zip(nl, lso_folds, strict=True)
+    ]
+    block_lookalikes = choose_block(oof, pool)
+    block_splits = choose_block_per_split(lso, groups, SPLIT_MODEL_FP_BUDGET)
+    block = max(block_lookalikes, block_splits)
     by_id = {r["id"]: p for r, p in zip(nl, oof, strict=True)}
+    lso_records = [r for r, k in zip(nl, lso_folds, strict=True) if k < len(LEAVE_OUT)]
+    lso_by_id = {r["id"]: p for r, p, k in zip(nl, lso, lso_folds, strict=True) if k < len(LEAVE_OUT)}
+
+    def worst_split(tip: float, weight: float) -> float:
+        """Rules + model: the highest false-positive rate of a left-out split's benign side."""
+        false: Counter[str] = Counter()
+        for r, blocked in combined_outcomes(lso_records, lso_by_id, block, tip, weight):
+            false[r["split"]] += r["label"] == "benign" and blocked
+        benign = Counter(r["split"] for r in lso_records if r["label"] == "benign")
+        return max(false[s] / n for s, n in benign.items())
+
     lookalikes = [r for r in nl if lookalike(r)]
 
     def combined(tip: float, weight: float) -> tuple[float, float, float]:
@@ -259,12 +325,13 @@ def build() -> tuple[Model, dict[str, object]]:
             sum(false_all) / len(false_all),
         )
 
-    # The tip (threshold, weight) that detects the most within the combined budget; ties: the safer.
+    # The tip (threshold, weight) that detects the most within the combined budget and the per-split
+    # one; ties: the safer.
     tips = []
     for weight in TIP_WEIGHTS:
         for candidate in TIP_GRID:
             det, fp, _ = combined(candidate, weight)
-            if fp <= COMBINED_FP_BUDGET:
+            if fp <= COMBINED_FP_BUDGET and worst_split(candidate, weight) <= SPLIT_COMBINED_FP_BUDGET:
                 tips.append((-det, weight, -candidate))
     _, weight, neg_tip = min(tips) if tips else (0.0, TIP_WEIGHTS[0], -TIP_GRID[-1])
     tip = -neg_tip
@@ -290,6 +357,9 @@ def build() -> tuple[Model, dict[str, object]]:
         "attacks_blocked_alone_by_c": {str(c): n for c, n in caught.items()},
         "c": best_c,
         "block_threshold": block,
+        "block_threshold_lookalikes": block_lookalikes,
+        "block_threshold_left_out_splits": block_splits,
+        "left_out_worst_false_positives_rules_plus_model": round(worst_split(tip, weight), 4),
         "tip_threshold": tip,
         "tip_weight": weight,
         "oof_model_alone": {
@@ -319,7 +389,7 @@ def build() -> tuple[Model, dict[str, object]]:
 
 
 def leave_split_out(
-    splits: Sequence[str] = ("fresh2", "fresh3", "fresh4", "fresh5", "fresh6"),
+    splits: Sequence[str] = LEAVE_OUT,
 ) -> dict[str, dict[str, object]]:
     """Each of ``splits`` scored by models that never saw it, at the shipped model's thresholds.
 

@@ -155,6 +155,20 @@ def test_shipped_model_was_trained_on_the_current_tuning_data() -> None:
     assert json.loads(load().to_json())["format"] == FORMAT
 
 
+def test_block_threshold_keeps_every_left_out_split_within_its_budget() -> None:
+    trainer = _guard_train()
+    records = [{"split": s} for s in ("fresh2", "fresh3", "train", "fresh3")]
+    assert trainer.split_folds(records, ("fresh2", "fresh3")) == [0, 1, 2, 1]
+    # Split 0's benign messages score low; split 1 has one that scores 0.9: with a budget under one
+    # message per split, the threshold must clear it, though the pooled messages would allow it.
+    scores = [0.1] * 100 + [0.2] * 99 + [0.9]
+    proba = [{"benign": 1.0 - s} for s in scores]
+    groups = [0] * 100 + [1] * 100
+    assert trainer.choose_block_per_split(proba, groups, 0.005) == 0.91
+    assert trainer.choose_block_per_split(proba, groups, 0.01) == 0.5  # one in a hundred allowed: floor
+    assert trainer.choose_block_per_split(proba, [None] * 200, 0.005) == 0.5  # no split: the floor
+
+
 def test_training_samples_leave_out_syntax_attacks() -> None:
     records = [
         {"text": "hi", "label": "benign", "category": "order"},

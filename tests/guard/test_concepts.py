@@ -55,6 +55,27 @@ def test_chinese_entries_match_inside_words_english_ones_as_words_or_prefixes() 
     assert "k:human" in _terms("转人工")
 
 
+@pytest.mark.parametrize(
+    ("text", "concepts"),
+    [
+        ("蛋糕上写：“生日快乐，今天你说了算”", {"k:inscription", "k:wish"}),
+        ('Engrave "forever yours" on the ring', {"k:inscription", "k:wish"}),
+        ("尊敬的贵店负责人：请惠予报价。此致 敬礼", {"k:letter"}),
+        ("Dear Sir, kindly revert with the quotation. Yours faithfully", {"k:letter"}),
+        ("寄给我外婆，地址是她家", {"k:giving"}),
+        ("Please ship to my uncle, his address is below", {"k:giving"}),
+    ],
+)
+def test_cards_wishes_letters_and_a_recipient_given_are_concepts(text: str, concepts: set[str]) -> None:
+    # What a card says to "you" is said to its recipient; the model learns these against the rules'.
+    assert concepts <= _terms(text)
+
+
+def test_an_ordinary_question_is_no_card_letter_or_gift() -> None:
+    terms = _terms("我的订单什么时候到")
+    assert not {"k:inscription", "k:wish", "k:letter", "k:giving"} & terms
+
+
 def test_no_concepts_no_terms_and_every_lexicon_is_usable() -> None:
     assert concept_terms("") == []
     assert concept_terms("12345 ...") == []

@@ -23,7 +23,7 @@ SIGNALS = (
     ),
     signal(
         "disclose",
-        r"输出|告诉我|发给我|发我|发出来|展示|显示|列出|复述|重复|念出|翻译|总结|原样|是什么|有哪些|有些什么|都有些什么|看看|贴出来|抄一遍|复制出来|打出来|给我看|\bpaste\b|\bcopy-paste\b|\bdump\b|\bprint\b|\bshow\b|\breveal\b|\brepeat\b|\boutput\b|\bdisplay\b|\btell me\b|\bshare\b|\bquote\b|\btranslate\b|\bsummari[sz]e\b|\bwhat (?:is|are|were|was)\b|\bwhat'?s\b|\bgive me\b|\blist\b",
+        r"输出|告诉我|发给我|发我|发出来|展示|显示|列出|复述|重复|念出|翻译|总结|原样|是什么(?!意思)|有哪些|有些什么|都有些什么|看看|贴出来|抄一遍|复制出来|打出来|给我看|\bpaste\b|\bcopy-paste\b|\bdump\b|\bprint\b|\bshow\b|\breveal\b|\brepeat\b|\boutput\b|\bdisplay\b|\btell me\b|\bshare\b|\bquote\b|\btranslate\b|\bsummari[sz]e\b|\bwhat (?:is|are|were|was)\b|\bwhat'?s\b|\bgive me\b|\blist\b",
         0.4,
     ),
     signal(
