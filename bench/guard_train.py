@@ -81,8 +81,8 @@ COMBINED_FP_BUDGET = 0.015  # of the look-alikes, rules included (they block abo
 # side's false positives within these, split by split. Pooled budgets were met every round while a
 # new author's genres (greeting cards, letters) got 1-4%: the worst left-out author is the proxy.
 LEAVE_OUT = ("fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7")
-SPLIT_MODEL_FP_BUDGET = 0.005  # of one left-out split's benign messages, the model alone
-SPLIT_COMBINED_FP_BUDGET = 0.007  # the same, rules + model
+SPLIT_MODEL_FP_BUDGET = 0.007  # of one left-out split's benign messages, the model alone
+SPLIT_COMBINED_FP_BUDGET = 0.01  # the same, rules + model: the target itself, on the worst new author
 
 
 def _split(split: str) -> list[dict[str, str]]:
