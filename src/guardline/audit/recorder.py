@@ -45,6 +45,16 @@ class Recorded:
 Listener = Callable[[Recorded], None]
 
 
+def deliver(item: Recorded, listeners: Sequence[Listener]) -> None:
+    """Hand one durable event to each listener; one that raises is logged (action and error type,
+    never values) and the others still get it."""
+    for listener in listeners:
+        try:
+            listener(item)
+        except Exception as exc:  # detection never breaks the request it watches
+            log.error("audit listener failed on %s: %s", item.event.action, type(exc).__name__)
+
+
 class Sink(Protocol):
     def write(self, events: Sequence[Event]) -> list[int]:
         """Append ``events`` durably (committed) and return their seqs."""
@@ -126,8 +136,4 @@ class Recorder:
         with self._lock:
             listeners = list(self._listeners)
         for item in recorded:
-            for listener in listeners:
-                try:
-                    listener(item)
-                except Exception as exc:  # detection never breaks the request it watches
-                    log.error("audit listener failed on %s: %s", item.event.action, type(exc).__name__)
+            deliver(item, listeners)

@@ -18,13 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, RowMapping, func, select, text
 
 from guardline.audit.chain import Event
 from guardline.audit.models import AuditEvent
-from guardline.audit.recorder import Recorded
+from guardline.audit.recorder import Listener, Recorded, deliver
 from guardline.monitoring import metrics
 
 log = logging.getLogger(__name__)
@@ -84,7 +83,7 @@ class LogTail:
     def __init__(
         self,
         engine: Engine,
-        listener: Callable[[Recorded], None],
+        listener: Listener,
         *,
         interval: float = 0.5,
         takeover: float = 5.0,
@@ -123,10 +122,7 @@ class LogTail:
         for row in rows:
             item = recorded(row)
             self.last = item.seq
-            try:
-                self.listener(item)
-            except Exception as exc:  # as the recorder does: one event's failure stops nothing else
-                log.error("audit listener failed on %s: %s", item.event.action, type(exc).__name__)
+            deliver(item, (self.listener,))
         return len(rows)
 
     def _connection(self) -> Connection:
