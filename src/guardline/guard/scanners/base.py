@@ -157,5 +157,15 @@ class MarkupScanner:
         return verdict(self.category, *weigh(self.signals, (*texts, *self.rewrites(texts))))
 
     def rewrites(self, texts: Sequence[str]) -> list[str]:
-        """Further views in this scanner's own grammar (SQL comments as spaces, shell quotes removed)."""
-        return []
+        """The views read again in this scanner's own grammar (``rewrite``), those that differ."""
+        out: list[str] = []
+        for text in texts:
+            rewritten = self.rewrite(text)
+            if rewritten not in texts and rewritten not in out:
+                out.append(rewritten)
+        return out
+
+    def rewrite(self, text: str) -> str:
+        """One view as this scanner's language reads it (SQL comments as spaces, shell quotes removed);
+        the text itself when there is nothing to rewrite."""
+        return text

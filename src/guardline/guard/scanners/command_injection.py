@@ -13,7 +13,6 @@ Quotes and backslashes inside a word (c''at, w\\hoami) are removed before matchi
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from guardline.guard.decision import Category
 from guardline.guard.scanners.base import MarkupScanner, signal
@@ -127,11 +126,7 @@ class CommandInjectionScanner(MarkupScanner):
         re.IGNORECASE,
     )
 
-    def rewrites(self, texts: Sequence[str]) -> list[str]:
-        out = []
-        for t in texts:
-            if "'" in t or '"' in t or "\\" in t or "$" in t:
-                r = _DOLLAR_NOISE.sub("", _SHELL_QUOTES.sub("", t))
-                if r != t and r not in texts:
-                    out.append(r)
-        return out
+    def rewrite(self, text: str) -> str:
+        if "'" not in text and '"' not in text and "\\" not in text and "$" not in text:
+            return text
+        return _DOLLAR_NOISE.sub("", _SHELL_QUOTES.sub("", text))

@@ -11,7 +11,6 @@ query are read as spaces first. (No maintained libinjection binding ships a Pyth
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from guardline.guard.decision import Category
 from guardline.guard.scanners.base import MarkupScanner, signal
@@ -125,7 +124,8 @@ class SqlInjectionScanner(MarkupScanner):
         r"['\"`;@()=]|union|select|sleep|information_schema|xp_|\$(?:ne|gt|where)", re.IGNORECASE
     )
 
-    def rewrites(self, texts: Sequence[str]) -> list[str]:
+    def rewrite(self, text: str) -> str:
         # union/**/select and 1+union+select+1: comments and a URL's pluses are spaces to SQL.
-        out = [_URL_PLUS.sub(" ", _INLINE_COMMENT.sub(" ", t)) for t in texts if "/*" in t or "+" in t]
-        return [t for t in out if t not in texts]
+        if "/*" not in text and "+" not in text:
+            return text
+        return _URL_PLUS.sub(" ", _INLINE_COMMENT.sub(" ", text))
