@@ -22,7 +22,6 @@ import hashlib
 import itertools
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from guardline.errors import BadInput
-from guardline.guard.concepts import concept_terms
+from guardline.guard.concepts import WORD_RE, concept_terms
 from guardline.guard.normalize import fold
 
 CLASSES = ("benign", "prompt_injection", "jailbreak", "system_prompt_extraction", "other_customer_data")
@@ -40,7 +39,6 @@ FORMAT = "tfidf-logreg-2"  # -2: concept terms (guard/concepts.py) and accent fo
 # Longer messages are read up to here: the cost is linear in length and an attack is rarely buried
 # behind 2,000 characters of filler (the rules still read the whole message).
 MAX_CHARS = 2000
-_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def features(text: str) -> list[str]:
@@ -55,7 +53,7 @@ def features(text: str) -> list[str]:
     padded = f" {folded} "
     out = [padded[i : i + n] for n in (1, 2, 3, 4) for i in range(len(padded) - n + 1)]
     out = [g for g in out if g.strip()]  # a gram of spaces only says nothing
-    words = _WORD_RE.findall(folded)
+    words = WORD_RE.findall(folded)
     out += [f"w:{w}" for w in words]
     out += [f"w:{a}_{b}" for a, b in itertools.pairwise(words)]
     out += concept_terms(folded)
@@ -138,11 +136,9 @@ class Model:
             raw = json.loads(text)
             if raw.get("format") != FORMAT:
                 raise BadInput(f"guard model: format {raw.get('format')!r}, expected {FORMAT!r}")
-            classes = tuple(raw["classes"])
-            if classes != CLASSES:
-                raise BadInput("guard model: unexpected classes")
+            classes = tuple(raw["classes"])  # checked by __post_init__, as for a model trained here
             terms = {t: tuple(float(v) for v in row) for t, row in raw["terms"].items()}
-            if any(len(row) != len(classes) + 1 for row in terms.values()):
+            if any(len(row) != len(CLASSES) + 1 for row in terms.values()):
                 raise BadInput("guard model: a term row has the wrong length")
             return cls(
                 classes,

@@ -100,7 +100,8 @@ CONCEPTS: dict[str, str] = {
 }
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _CLAUSE_END = re.compile(r"[，。,.!?！？；;\n]+")
-_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# An English word of the folded text (the classifier's word features read the same words).
+WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def _index() -> tuple[re.Pattern[str], dict[str, set[str]], dict[str, set[str]], tuple[int, ...]]:
@@ -140,7 +141,7 @@ def concept_terms(folded: str) -> list[str]:
 
     for m in _LITERALS.finditer(folded):
         add(_NAMES[m.group()], m.start())
-    for m in _WORD_RE.finditer(folded):
+    for m in WORD_RE.finditer(folded):
         word = m.group()
         names = _NAMES.get(word)
         if names is not None:

@@ -129,26 +129,26 @@ _SELF = re.compile(
     r"\bon my account\b|\bi live\b|\bi'?m the account (?:holder|owner)\b",
     re.I,
 )
-# "所有" and "all" alone are the customer's own things too (我账号下所有的地址, all my orders); with
-# people they are others.
 _KIN = (
     r"老婆|老公|妻子|丈夫|爱人|媳妇|爸|妈|父亲|母亲|儿子|女儿|孩子|小孩|姐|哥|弟|妹|爷爷|奶奶|外婆|外公|姥姥|姥爷|"
     r"家人|家里人|室友|\b(?:wife|husband|mum|mom|mother|dad|father|son|daughter|kid|child|sister|brother|"
     r"grandma|grandmother|grandpa|grandfather|roommate|flatmate|partner)s?\b"
 )
+# Relatives and roommates (_KIN) count as others here. "所有" and "all" alone are the customer's
+# own things too (我账号下所有的地址, all my orders); with people they are others.
 _OTHERS = re.compile(
     r"他|她|别人|其他|另一|朋友|同事|客户|顾客|用户|住户|这个人|那个人|的人|(?:所有|全部)的?(?:人|会员|买家|乘客|学员)|"
-    r"大家|不是我的|买家|收件人|女友|男友|女朋友|男朋友|前任|室友|队友|同学|乘客|机主|患者|病人|学员|"
-    r"收货人|寄件人|邻居|隔壁|租客|房客|房东|物业|老婆|老公|妻子|丈夫|前夫|前妻|对象|警察|民警|警官|派出所|法院|"
+    r"大家|不是我的|买家|收件人|女友|男友|女朋友|男朋友|前任|队友|同学|乘客|机主|患者|病人|学员|"
+    r"收货人|寄件人|邻居|隔壁|租客|房客|房东|物业|前夫|前妻|对象|警察|民警|警官|派出所|法院|"
     r"律师|快递员|快递点|快递站|网点|驿站|运营|商家|店主|主管|团长|催收|调查|监管|记者|保姆|医院|主人|购买者|下单人|"
     r"是谁|谁的|谁(?:下|买|寄|订|付|送)|有人|这个(?:手机号|手机|电话|号码|身份证|邮箱)|" + _KIN + "|"
     r"\b(his|her|their|someone|somebody|another|other|customer|user|person|colleague|friend|buyer|recipient|"
     r"everyone|everybody|anyone|all (?:the )?(?:customers|users|buyers|people|members|passengers)|people|"
     r"not mine|store owner|shop owner|manager|supervisor|whose|"
     r"who (?:sent|ordered|bought|placed|paid|booked|is)|journalist|reporter|nanny|babysitter|"
-    r"sender|neighbou?r|tenant|landlord|wife|husband|ex|girlfriend|boyfriend|roommate|flatmate|police|officer|"
+    r"sender|neighbou?r|tenant|landlord|ex|girlfriend|boyfriend|police|officer|"
     r"detective|investigator|courier|driver|lawyer|attorney|collector|agency|auditor|teammate|classmate|"
-    r"passenger|patient|previous|partner|this (?:number|phone number|email|id))s?\b",
+    r"passenger|patient|previous|this (?:number|phone number|email|id))s?\b",
     re.I,
 )
 # Asking on a relative's behalf about their order, with its number ("帮我妈查一下她的快递，订单号…",
