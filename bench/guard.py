@@ -59,6 +59,15 @@ CORPUS = ROOT / "bench" / "corpus" / "guard"
 TUNING_SPLITS = ("train", "stress", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7")
 UNSEEN_SPLITS = ("heldout", "fresh8")
 SPLITS = TUNING_SPLITS + UNSEEN_SPLITS
+# bench/guard_train.py's threshold budgets (reported below): false positives of the model alone and of
+# rules + model, on the tuning look-alikes out of fold, and on each new author's split left out of
+# training (``LEAVE_OUT``; pooled budgets were met every round while a new author's genres, greeting
+# cards and letters, got 1-4%: the worst left-out author is the proxy).
+MODEL_FP_BUDGET = 0.01  # of the look-alikes: about 0.6% of a benign side two thirds look-alikes
+COMBINED_FP_BUDGET = 0.015  # of the look-alikes, rules included (they block about 1% of them alone)
+LEAVE_OUT = tuple(s for s in TUNING_SPLITS if s not in ("train", "stress", "fresh"))  # the new authors'
+SPLIT_MODEL_FP_BUDGET = 0.007  # of one left-out split's benign messages, the model alone
+SPLIT_COMBINED_FP_BUDGET = 0.01  # the same, rules + model: the target itself, on the worst new author
 SPLIT_NAMES = {"heldout": "held-out"}
 
 
@@ -463,8 +472,14 @@ def render(
         f" adds {loaded['tip_weight']:.1f} to that scanner's near-miss score. The thresholds were chosen"
         " by bench/guard_train.py on out-of-fold predictions over the tuning splits and the bot's intent"
         " utterances (5 folds; never on an unseen split), the budgets counted on the tuning look-alikes"
-        f" ({val.get('lookalikes', '?')} lookalike_* messages): model alone at most 1% of them, rules +"
-        " model at most 1.5%. Out-of-fold on the tuning data (validation,"
+        f" ({val.get('lookalikes', '?')} lookalike_* messages): model alone at most"
+        f" {MODEL_FP_BUDGET:.1%} of them, rules + model at most {COMBINED_FP_BUDGET:.1%}; and on each of"
+        f" {', '.join(LEAVE_OUT)} scored by a model that never saw it, model alone at most"
+        f" {SPLIT_MODEL_FP_BUDGET:.1%} and rules + model at most {SPLIT_COMBINED_FP_BUDGET:.1%} of its"
+        " benign messages (block threshold from the look-alikes"
+        f" {val.get('block_threshold_lookalikes', '?')}, from the left-out splits"
+        f" {val.get('block_threshold_left_out_splits', '?')}). Out-of-fold on the"
+        " tuning data (validation,"
         f" {val.get('attacks', '?')} attacks / {val.get('benign', '?')} benign):"
         f" model alone {pct(oof_alone.get('detection'))} detection /"
         f" {pct(oof_alone.get('false_positives'))} false positives"
@@ -472,7 +487,7 @@ def render(
         f" {pct(oof_both.get('detection'))} / {pct(oof_both.get('false_positives'))}"
         f" ({pct(oof_both.get('false_positives_lookalikes'))}) (the rules were tuned on those"
         " messages, so the second figure is optimistic). Closer to a new author: bench/guard_train.py"
-        " --leave-split-out, each of fresh2 to fresh7 scored by models that never saw it"
+        f" --leave-split-out, each of {LEAVE_OUT[0]} to {LEAVE_OUT[-1]} scored by models that never saw it"
         " (bench/corpus/guard/README.md). The tables below are for rules + model unless they say"
         " otherwise.",
     ]

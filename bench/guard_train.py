@@ -51,7 +51,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/guard.py owns the split lists
 
-from guard import TUNING_SPLITS, UNSEEN_SPLITS
+from guard import (  # bench/guard.py owns the split lists and the budgets it reports
+    COMBINED_FP_BUDGET,
+    LEAVE_OUT,
+    MODEL_FP_BUDGET,
+    SPLIT_COMBINED_FP_BUDGET,
+    SPLIT_MODEL_FP_BUDGET,
+    TUNING_SPLITS,
+    UNSEEN_SPLITS,
+)
 from guardline.guard import InputGuard
 from guardline.guard.classifier import (
     CLASSES,
@@ -75,14 +83,6 @@ FOLDS = 5
 C_GRID = (32.0, 128.0, 512.0)
 TIP_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 TIP_WEIGHTS = (0.4, 0.7)
-MODEL_FP_BUDGET = 0.01  # of the look-alikes: about 0.6% of a benign side two thirds look-alikes
-COMBINED_FP_BUDGET = 0.015  # of the look-alikes, rules included (they block about 1% of them alone)
-# Each new author's split, left out of training (``LEAVE_OUT``): the thresholds must keep its benign
-# side's false positives within these, split by split. Pooled budgets were met every round while a
-# new author's genres (greeting cards, letters) got 1-4%: the worst left-out author is the proxy.
-LEAVE_OUT = ("fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7")
-SPLIT_MODEL_FP_BUDGET = 0.007  # of one left-out split's benign messages, the model alone
-SPLIT_COMBINED_FP_BUDGET = 0.01  # the same, rules + model: the target itself, on the worst new author
 
 
 def _split(split: str) -> list[dict[str, str]]:
@@ -173,13 +173,20 @@ def lookalike(record: Mapping[str, str]) -> bool:
     return record["label"] == "benign" and record["category"].startswith("lookalike_")
 
 
+def _step_above(scores: Sequence[float], budget: float) -> float:
+    """The lowest 0.01 step that at most ``budget`` of ``scores`` reach: just above the
+    (floor(budget * n) + 1)-th highest of them."""
+    ordered = sorted(scores)
+    allowed = int(budget * len(ordered))  # this many benign messages may score at or above
+    above = ordered[-(allowed + 1)] if len(ordered) > allowed else 0.0
+    return math.floor(above * 100 + 1) / 100
+
+
 def choose_block(proba: Sequence[Mapping[str, float]], pool: Sequence[bool]) -> float:
-    """The lowest 0.01 step at which at most ``MODEL_FP_BUDGET`` of the ``pool`` messages score as high."""
-    benign = sorted(1.0 - p["benign"] for p, counted in zip(proba, pool, strict=True) if counted)
-    allowed = int(MODEL_FP_BUDGET * len(benign))  # this many benign messages may score at or above
-    # The threshold sits just above the (allowed+1)-th highest benign score, on a 0.01 grid, at least 0.5.
-    above = benign[-(allowed + 1)] if len(benign) > allowed else 0.0
-    return min(0.99, max(0.5, math.floor(above * 100 + 1) / 100))
+    """The lowest 0.01 step (0.5 to 0.99) at which at most ``MODEL_FP_BUDGET`` of the ``pool``
+    messages score as high."""
+    benign = [1.0 - p["benign"] for p, counted in zip(proba, pool, strict=True) if counted]
+    return min(0.99, max(0.5, _step_above(benign, MODEL_FP_BUDGET)))
 
 
 def split_folds(records: Sequence[Mapping[str, str]], splits: Sequence[str]) -> list[int]:
@@ -199,13 +206,7 @@ def choose_block_per_split(
     for p, g in zip(proba, groups, strict=True):
         if g is not None:
             by_group.setdefault(g, []).append(1.0 - p["benign"])
-    threshold = 0.5
-    for scores in by_group.values():
-        scores.sort()
-        allowed = int(budget * len(scores))
-        above = scores[-(allowed + 1)] if len(scores) > allowed else 0.0
-        threshold = max(threshold, math.floor(above * 100 + 1) / 100)
-    return min(0.99, threshold)
+    return min(0.99, max([0.5, *(_step_above(scores, budget) for scores in by_group.values())]))
 
 
 def blocked_alone(
