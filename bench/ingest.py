@@ -3,7 +3,7 @@
 Run from the repository root with the project venv::
 
     .venv/bin/python bench/ingest.py [--backends sqlite,postgresql] [--duration 15] [--concurrency 16]
-                                     [--rate 500] [--workers sqlite=1,postgresql=2] [--rounds 2]
+                                     [--rate 500] [--workers sqlite=1,postgresql=2] [--rounds 4]
                                      [--write-results]
 
 Each backend runs as deployed on a machine like this one (``--workers``, a number for both or per
@@ -21,8 +21,9 @@ requests, Content-Length bodies), cheap enough to share the 2-core machine with 
 - Latency at a fixed rate: open loop; each request has a scheduled send time and its latency is measured
   from that time, so a stalled server cannot hide its queue (no coordinated omission).
 - Encryption overhead: sustained single-message throughput with ``GUARDLINE_ENCRYPTION=false`` vs on,
-  alternating servers for ``--rounds`` rounds (on/off, then off/on, ...); overhead = median(off) /
-  median(on) - 1.
+  alternating servers for ``--rounds`` rounds (on/off, then off/on, ...; an even number, so that each
+  side goes first equally often and whatever goes with a position falls on both alike); overhead =
+  median(off) / median(on) - 1.
 - Server CPU per single message: the server process's user + system time (``/proc/<pid>/stat``) over
   the sustained single-message run, divided by the requests. On a machine shared with other work this
   moves far less than the rates do; compare it between runs.
@@ -485,9 +486,11 @@ def main() -> None:
         default="sqlite=1,postgresql=2",
         help="server worker processes: N for every backend, or per backend (sqlite=1,postgresql=2)",
     )
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="even: on and off go first equally often")
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args()
+    if args.rounds < 2 or args.rounds % 2:
+        parser.error(f"--rounds must be an even number of at least 2, got {args.rounds}")
     texts = corpus_texts()
     speed_reference(texts)  # warm: the engine loads its lexicons once
     before = speed_reference(texts)

@@ -592,3 +592,27 @@ def test_until_won_retries_lost_races_only_then_answers_409() -> None:
     with pytest.raises(ValueError, match="a bug"):
         grouped.until_won(broken, tries=3, conflict="x")
     assert tried.count(99) == 1
+
+
+@pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
+def test_the_group_commit_returns_only_once_its_wal_is_flushed(fresh_url: str) -> None:
+    """The group's transaction commits with synchronous_commit off (its locks, the audit head's among
+    them, go at once); the statements after it must not return before the WAL holding the group's
+    rows is on disk. A flush position behind the rows' WAL means an acknowledged message could be
+    lost in a power cut (dropping the flushing transaction makes this fail)."""
+    import psycopg
+
+    libpq = fresh_url.replace("+psycopg", "")
+    with psycopg.connect(libpq) as conn, psycopg.connect(libpq, autocommit=True) as other:
+        conn.execute("CREATE TABLE flush_probe (n int)")
+        conn.commit()
+        for n in range(5):
+            conn.execute("INSERT INTO flush_probe VALUES (%s)", (n,))
+            (written,) = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone() or ()
+            with conn.pipeline(), conn.cursor() as cursor:
+                for statement in grouped.COMMIT_EARLY_RELEASE_PG:
+                    cursor.execute(statement)
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            flushed = other.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (str(written),))
+            assert flushed.fetchone() == (True,)
+        assert other.execute("SELECT count(*) FROM flush_probe").fetchone() == (5,)
