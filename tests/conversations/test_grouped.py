@@ -522,16 +522,24 @@ def test_a_group_knows_whether_it_would_create_rows(
             assert group.creates([item]) is creates, name
 
 
-def test_lost_races_are_constraints_and_deadlocks_not_other_database_errors() -> None:
+def test_lost_races_are_unique_keys_and_deadlocks_not_other_database_errors() -> None:
     import psycopg
     from sqlalchemy.exc import IntegrityError, OperationalError
 
     deadlock = psycopg.errors.DeadlockDetected("deadlock detected")
+    unique = sqlite3.IntegrityError("UNIQUE constraint failed: customers.ref_index")
     assert grouped.lost_race(deadlock)
     assert grouped.lost_race(OperationalError("INSERT", {}, deadlock))
     assert grouped.lost_race(psycopg.errors.UniqueViolation("duplicate key"))
-    assert grouped.lost_race(IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed")))
-    assert grouped.lost_race(sqlite3.IntegrityError("UNIQUE constraint failed: customers.ref_index"))
+    assert grouped.lost_race(IntegrityError("INSERT", {}, unique))
+    assert grouped.lost_race(unique)
+    # Other constraints are bugs: retried they would fail the same way, and they are not a 409.
+    assert not grouped.lost_race(sqlite3.IntegrityError("FOREIGN KEY constraint failed"))
+    assert not grouped.lost_race(
+        IntegrityError("INSERT", {}, sqlite3.IntegrityError("NOT NULL constraint failed"))
+    )
+    assert not grouped.lost_race(psycopg.errors.ForeignKeyViolation("violates foreign key constraint"))
+    assert not grouped.lost_race(IntegrityError("INSERT", {}, psycopg.errors.NotNullViolation("null value")))
     assert not grouped.lost_race(sqlite3.OperationalError("database is locked"))
     assert not grouped.lost_race(OperationalError("SELECT", {}, psycopg.OperationalError("server closed")))
     assert not grouped.lost_race(ValueError("no"))
@@ -566,13 +574,15 @@ def test_a_group_reads_conversations_before_customers(
 
 
 def test_until_won_retries_lost_races_only_then_answers_409() -> None:
+    import psycopg
     from sqlalchemy.exc import IntegrityError
 
+    race = IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation("duplicate key"))
     tried: list[int] = []
 
     def losing(n: int) -> str:
         tried.append(n)
-        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+        raise race
 
     with pytest.raises(Conflict, match="send it again"):
         grouped.until_won(losing, tries=3, conflict="send it again")
@@ -580,7 +590,7 @@ def test_until_won_retries_lost_races_only_then_answers_409() -> None:
 
     def winning_late(n: int) -> str:
         if n < 2:
-            raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+            raise race
         return f"won on try {n}"
 
     assert grouped.until_won(winning_late, tries=3, conflict="x") == "won on try 2"

@@ -33,7 +33,7 @@ import psycopg
 from psycopg.rows import dict_row, namedtuple_row
 from psycopg.types.json import Json
 from sqlalchemy import Connection, Engine, Table, bindparam, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from guardline.audit.chain import Event
@@ -697,13 +697,15 @@ Outcome = StoredMessage | GuardlineError
 
 
 def lost_race(exc: BaseException) -> bool:
-    """A unique constraint or a deadlock lost to a concurrent transaction, which was rolled back: the
-    same work may simply be tried again. The drivers' own errors come from the statements this
-    module runs on their cursors, SQLAlchemy's wrap them elsewhere."""
+    """A unique key or a deadlock lost to a concurrent transaction, which was rolled back: the same
+    work may simply be tried again. Any other constraint (a foreign key, NOT NULL) is a bug, not a
+    race, and must not be retried or answered 409. The drivers' own errors come from the statements
+    this module runs on their cursors, SQLAlchemy's wrap them elsewhere."""
     cause = exc.orig if isinstance(exc, DBAPIError) else exc
-    return isinstance(exc, IntegrityError) or isinstance(
-        cause, (psycopg.IntegrityError, psycopg.errors.DeadlockDetected, sqlite3.IntegrityError)
-    )
+    if isinstance(cause, psycopg.errors.UniqueViolation | psycopg.errors.DeadlockDetected):
+        return True
+    # SQLite names the kind in the message only ("UNIQUE constraint failed: customers.ref_index").
+    return isinstance(cause, sqlite3.IntegrityError) and str(cause).startswith("UNIQUE constraint failed")
 
 
 T = TypeVar("T")
