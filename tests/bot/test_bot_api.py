@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from guardline.api.app import create_app
 from guardline.audit.models import AuditEvent
 from guardline.bot import chat
 from guardline.bot.commerce import DemoCommerce
@@ -351,3 +354,60 @@ def test_the_customers_message_is_audited_in_the_transaction_that_stores_it(
     customer_messages = session.scalars(select(Message.id).where(Message.role == "customer")).all()
     assert len(customer_messages) == 2
     assert {e.object_id for e in events(session, "message.ingest")} == {str(m) for m in customer_messages}
+
+
+@pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
+def test_two_turns_of_one_conversation_at_once_both_stay_in_its_history(
+    fresh_engine: Engine,
+    bot_settings: Settings,
+    keyring: KeyRing,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Turn B reads the conversation's history while turn A has updated it and not committed yet: B
+    must wait for A (the history is read under lock) instead of writing back what it read before A."""
+    factory = sessionmaker(bind=fresh_engine, expire_on_commit=False)
+    with factory() as session:
+        shop = make_shop(session, keyring, clock, "shop-a")
+    app = create_app(bot_settings, keyring=keyring, session_factory=factory, clock=clock)
+    real_begin, real_finish = chat.begin_turn, chat.finish_turn
+    b_begun, a_written, b_reading = threading.Event(), threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def begin(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        pending = real_begin(ctx, *args, **kwargs)
+        calls.append("begin")
+        if calls.count("begin") == 2:
+            b_begun.set()  # B's first transaction commits as this returns
+        return pending
+
+    def finish(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append("finish")
+        if calls.count("finish") == 1:  # turn A
+            assert b_begun.wait(10)
+            time.sleep(0.2)  # B's first transaction commits
+            result = real_finish(ctx, *args, **kwargs)  # history updated and flushed, not committed
+            a_written.set()
+            assert b_reading.wait(10)
+            time.sleep(0.3)  # B reads meanwhile (or waits for this commit)
+            return result
+        assert a_written.wait(10)
+        b_reading.set()
+        return real_finish(ctx, *args, **kwargs)
+
+    monkeypatch.setattr(chat, "begin_turn", begin)
+    monkeypatch.setattr(chat, "finish_turn", finish)
+    statuses: list[int] = []
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        first = threading.Thread(target=lambda: statuses.append(say(client, shop, "在吗").status_code))
+        first.start()
+        while not calls:
+            time.sleep(0.01)
+        second = threading.Thread(target=lambda: statuses.append(say(client, shop, "发票怎么开").status_code))
+        second.start()
+        first.join(30)
+        second.join(30)
+    assert statuses == [200, 200]
+    with factory() as session:
+        [state] = session.scalars(select(BotConversation)).all()
+        assert len(state.history) == 4  # two customer turns and two replies

@@ -500,7 +500,9 @@ def finish_turn(
             )
         ],
     )
-    state = ctx.session.get(BotConversation, pending.conversation_id)
+    # Under lock: a turn of the same conversation that began meanwhile may be finishing too, and the
+    # history written back must hold both (the state row, then the audit head: begin_turn's order).
+    state = ctx.session.get(BotConversation, pending.conversation_id, with_for_update=True)
     assert state is not None
     customer_turn = Turn("customer", pending.intent, None, pending.reply.order_no)
     state.history = [*state.history, _turn_dict(customer_turn), _turn_dict(reply.as_turn())][-MAX_HISTORY:]
