@@ -122,7 +122,7 @@ class Views:
     disguised: bool = field(init=False)  # format characters, look-alikes or full-width letters
     _language: tuple[str, ...] | None = field(default=None, init=False)
     _markup: tuple[str, ...] | None = field(default=None, init=False)
-    _encoded: bool = field(default=False, init=False)
+    _blobs: tuple[str, ...] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.folded = fold(self.raw)
@@ -138,17 +138,21 @@ class Views:
             for candidate in (unspaced, _leet(unspaced, _LEET_I), _leet(unspaced, _LEET_L)):
                 if candidate not in views:
                     views.append(candidate)
-            blobs = _decoded_blobs(self.raw)
-            self._encoded = bool(blobs)
-            views.extend(blobs)
+            views.extend(self.blobs)
             self._language = tuple(views)
         return self._language
 
     @property
+    def blobs(self) -> tuple[str, ...]:
+        """The message's base64 blobs that decode to text, folded."""
+        if self._blobs is None:
+            self._blobs = tuple(_decoded_blobs(self.raw))
+        return self._blobs
+
+    @property
     def encoded(self) -> bool:
         """Whether a base64 blob in the message decoded to text."""
-        self.language  # noqa: B018 -- computing the views sets the flag
-        return self._encoded
+        return bool(self.blobs)
 
     @property
     def obfuscated(self) -> bool:
@@ -158,7 +162,7 @@ class Views:
     @property
     def markup(self) -> tuple[str, ...]:
         """Views for code patterns (SQL, HTML, shell): folded; percent-, entity-, escape-decoded; unspaced
-        (spaced letters, and spaced characters of any kind)."""
+        (spaced letters, and spaced characters of any kind); decoded base64."""
         if self._markup is None:
             views = [self.folded]
             current = self.folded
@@ -177,5 +181,6 @@ class Views:
             for unspaced in (_unspace(self.folded), _unspace_code(self.raw)):
                 if unspaced not in views:
                     views.append(unspaced)
+            views.extend(b for b in self.blobs if b not in views)  # a payload sent base64-encoded
             self._markup = tuple(views)
         return self._markup

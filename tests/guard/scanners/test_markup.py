@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from guardline.guard.normalize import Views
@@ -9,7 +11,9 @@ from guardline.guard.scanners import CommandInjectionScanner, InputContext, SqlI
 from guardline.guard.scanners.base import MarkupScanner
 
 CTX = InputContext()
-# A field typed with an ideographic space after every character, and three between words.
+# A payload sent base64-encoded, and a field typed with an ideographic space after every character
+# (three between words).
+_BASE64_XSS = "Please run the decoded note: " + base64.b64encode(b"<script>alert(1)</script>").decode()
 _IDEOGRAPHIC_SPACED = "\u3000 \u3000".join("\u3000".join(word) for word in ("单号：A1'", "OR", "'2'='2"))
 
 CASES: list[tuple[type[MarkupScanner], str, bool]] = [
@@ -175,6 +179,8 @@ PAYLOADS: list[tuple[type[MarkupScanner], str]] = [
     (CommandInjectionScanner, "r e p o r t . p d f $ ( r m - r f / v a r )"),
     (CommandInjectionScanner, "n o t e ; c a t   / e t c / p a s s w d"),
     (SqlInjectionScanner, _IDEOGRAPHIC_SPACED),
+    (XssScanner, "t a g : < s v g o n l o a d = a l e r t ( 2 ) >"),
+    (XssScanner, _BASE64_XSS),
 ]
 # Customers' and developers' own text with the same words and characters: no markup scanner fires.
 LOOKALIKES: list[str] = [

@@ -49,6 +49,9 @@ SIGNALS = (
         -0.5,
     ),
     signal("event-handler", r"<[a-z][^>]*[\s/\"'](?:on[a-z]{3,})\s*=", 1.0),
+    # The same with the spaces gone (a payload spaced out letter by letter and joined again):
+    # <imgsrc=xonerror=alert(1)>. A known handler and a script call keep it to payloads.
+    signal("glued-handler", rf"<[a-z][^>]*?{_HANDLERS}\s*=[^>]*?{_JS_CALL}", 1.0),
     # " onfocus=alert(1) autofocus="   ' onmouseover='fetch(...)  (an attribute value broken out of)
     signal(
         "attribute-breakout",
