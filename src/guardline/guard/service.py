@@ -167,7 +167,7 @@ _PERSONAL = re.compile(
     re.I,
 )
 # What the customer already holds and hands over ("I have the order number and his phone", "我这有
-#她的手机号") is no request for it: it is read out before the personal-data check.
+# 她的手机号") is no request for it: it is read out before the personal-data check.
 _HELD = re.compile(
     r"(?:\bi have(?: got)?|\bi've got|\bi can give you|\bi'?ll (?:send|give) you|\bhere(?: i|')s|"
     r"我(?:这里?|手上|手里)?有|我(?:发|给)你)[^.。,，;；!?！？]{0,40}",
