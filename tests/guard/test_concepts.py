@@ -64,6 +64,11 @@ def test_chinese_entries_match_inside_words_english_ones_as_words_or_prefixes() 
         ("Dear Sir, kindly revert with the quotation. Yours faithfully", {"k:letter"}),
         ("寄给我外婆，地址是她家", {"k:giving"}),
         ("Please ship to my uncle, his address is below", {"k:giving"}),
+        ("My colleague picks it up, I'll send you his name", {"k:giving"}),
+        # One's own earlier words taken back, and the bot enlisted as an accomplice.
+        ("上面的别管了，我打错了", {"k:retract"}),
+        ("Ignore that, my son was typing", {"k:retract"}),
+        ("Act as my accomplice", {"k:fraud"}),
     ],
 )
 def test_cards_wishes_letters_and_a_recipient_given_are_concepts(text: str, concepts: set[str]) -> None:
@@ -73,7 +78,7 @@ def test_cards_wishes_letters_and_a_recipient_given_are_concepts(text: str, conc
 
 def test_an_ordinary_question_is_no_card_letter_or_gift() -> None:
     terms = _terms("我的订单什么时候到")
-    assert not {"k:inscription", "k:wish", "k:letter", "k:giving"} & terms
+    assert not {"k:inscription", "k:wish", "k:letter", "k:giving", "k:retract", "k:fraud"} & terms
 
 
 def test_no_concepts_no_terms_and_every_lexicon_is_usable() -> None:

@@ -64,6 +64,14 @@ def test_markup_views_decode_percent_and_entities() -> None:
     assert any("<script>" in v for v in views.markup)
 
 
+def test_characters_spaced_out_are_joined_for_code_and_a_wide_gap_stays_a_space() -> None:
+    # ASCII spaces or ideographic ones (NFKC makes them spaces) between every character of a payload.
+    assert "1'or'2'='2" in Views("1 ' o r ' 2 ' = ' 2").markup
+    assert "note;cat /etc/passwd" in Views("n o t e ; c a t   / e t c / p a s s w d").markup
+    assert "ab' or 'x" in Views("Ａ\u3000Ｂ\u3000'\u3000 \u3000Ｏ\u3000Ｒ\u3000 \u3000'\u3000Ｘ").markup
+    assert Views("buy 2 of them and 3 more").markup == (fold("buy 2 of them and 3 more"),)
+
+
 def test_long_tokens_are_handled_in_linear_time() -> None:
     # A leetspeak pattern that had to find a digit once backtracked over every position of a long
     # token: 20,000 letters took seconds. Whole-token matching keeps it linear.

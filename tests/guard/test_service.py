@@ -230,6 +230,10 @@ class _SureOfOthersData:
         ("my dad's neighbour gave me order 202712010004, is it delivered?", False),
         ("我前妻的订单号202712010005到哪了", False),
         ("my sister asked me who sent her order 202712010006", False),
+        # What the customer already holds and hands over is not asked for; asking for it still is.
+        ("My wife placed order 202712010007, I have the order number and her phone. When is it due?", True),
+        ("我老公的订单202712010008，我这有他的手机号，麻烦查下到哪了", True),
+        ("My wife placed order 202712010009, what phone number is on it?", False),
     ],
 )
 def test_only_first_person_disclosure_without_others_is_exempt_from_the_models_lone_block(

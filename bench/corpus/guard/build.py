@@ -3,7 +3,7 @@
 
 Reads ``src/<split>.txt`` for the splits train, heldout, stress, fresh, fresh2, fresh3, fresh4,
 fresh5, fresh6, fresh7 and fresh8 (hand-written, one message per line; see README.md for what each
-split may be used for), and for train also src/train_nl.txt to src/train_nl6.txt, expands
+split may be used for), and for train also src/train_nl.txt to src/train_nl7.txt, expands
 placeholders and obfuscation directives with a seeded RNG, adds generated oversized and malformed
 inputs (and benign long or repetitive ones), and writes ``<split>.jsonl``:
 one ``{"id", "text", "label", "category", "lang", "split"}`` object per line.
@@ -633,6 +633,7 @@ def build() -> dict[str, list[dict[str, str]]]:
             records += parse(HERE / "src" / "train_nl4.txt", split, (CARRIERS4_ZH, CARRIERS4_EN))
             records += parse(HERE / "src" / "train_nl5.txt", split)
             records += parse(HERE / "src" / "train_nl6.txt", split)
+            records += parse(HERE / "src" / "train_nl7.txt", split)
         if split in ("train", "heldout"):
             records += generated(split)
         for i, rec in enumerate(records):

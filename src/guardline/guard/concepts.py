@@ -12,7 +12,8 @@ the pairs of concepts present together, in the message and within one clause ("k
 The lexicons are word classes from the attack taxonomy (bench/corpus/guard/README.md), not phrases of
 any corpus message (a few role and relation words, 买家, 收件人, 派出所, were added after reading out-of-fold
 misses, ``internals`` and ``directive`` after reading fresh6's misses, and ``inscription``, ``wish``,
-``letter`` and ``giving`` after fresh7's false positives on greeting cards, letters and gifts). Measured with
+``letter`` and ``giving`` after fresh7's false positives on greeting cards, letters and gifts, ``retract``
+and the accomplice words of ``fraud`` after fresh8's errors). Measured with
 bench/guard_train.py --leave-split-out, they roughly halved the model's false positives on a left-out
 author's messages at the same detection. They run on the folded text (guard/normalize.py's ``fold``). An
 entry with a Chinese character matches as a substring; an English entry matches a whole word, ``word*``
@@ -51,6 +52,9 @@ CONCEPTS: dict[str, str] = {
     "priority": "优先|最高|高于|为准|priority|precedence|supersede*|higher than|instead",
     "now": "现在|从现在|接下来|从此|以后|立刻|马上|now|from now|henceforth|immediately",
     "prev": "之前|上面|以上|前面|上一条|刚才|原来|先前|previous|prior|above|earlier|before|last",
+    # The customer taking back their own earlier words: a slip, a change of mind, someone else typing.
+    "retract": "打错|发错|写错|填错|选错|点错|手滑|误发|乱按|乱打|改主意|typo|typos|mistake|by accident|"
+    "changed my mind|wrong chat|was typing|my bad",
     # The customer's own things, against other people's.
     "msg": "消息|留言|说的|那句|地址|型号|message|address|what i said|that one",
     "own": "我的|我自己|本人|我这个|我家|我们家|我账号|我名下|my|mine|myself",
@@ -71,8 +75,9 @@ CONCEPTS: dict[str, str] = {
     "persona": "你不是|你现在是|你已经不是|不再是|换个身份|换个玩法|当自己|就当你|你就是|you are now|"
     "you're now|u r|not a bot|no longer|from now you",
     # Deceiving the shop or others: what a jailbreak wants help with once the rules are gone.
-    "fraud": "伪造|造假|假的|假发票|假证|骗|漏洞|白嫖|钻空子|薅|冒充|盗刷|fake|forg*|scam*|fraud*|"
-    "chargeback|loophole*|exploit*|stolen|trick",
+    "fraud": "伪造|造假|假的|假发票|假证|骗|漏洞|白嫖|钻空子|薅|冒充|盗刷|共犯|同伙|帮凶|逃税|偷税|走私|黑市|"
+    "fake|forg*|scam*|fraud*|chargeback|loophole*|exploit*|stolen|trick|accomplice*|partner in crime|"
+    "smuggl*|black market|evade|evasion",
     "fiction": "假设|假如|如果|故事|小说|游戏|剧本|想象|hypothetical*|imagine|story|game|fiction*|"
     "novel|suppose|"
     "what if",
@@ -96,7 +101,8 @@ CONCEPTS: dict[str, str] = {
     "the needful|grateful",
     # The customer handing over a recipient's details for a delivery, not asking for anyone's.
     "giving": "寄给|送给|送到|寄到|地址是|地址我|电话我|我发你|我来填|我填|收件人写|收件人填|"
-    "send to|sending|ship to|deliver to|i'll put|i'll type|her address is|his address is",
+    "send to|sending|ship to|deliver to|i'll put|i'll type|her address is|his address is|i'll send you|"
+    "i will send you|i'll give you|i can give you|i have his|i have her",
 }
 _CJK_RE = re.compile(r"[\u3400-\u9fff]")
 _CLAUSE_END = re.compile(r"[，。,.!?！？；;\n]+")

@@ -41,6 +41,12 @@ _CJK = r"\u3400-\u9fff\uf900-\ufaff"
 _CJK_GAP_RE = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 # Four or more single letters separated by single spaces: "i g n o r e".
 _SPACED_RE = re.compile(r"(?<![^\W\d_])(?:[^\W\d_] ){3,}[^\W\d_](?![^\W\d_])")
+# For code: six or more single characters of any kind, each apart ("l s ; c a t", "1 ' o r"): a
+# payload spaced out, or typed with an ideographic space between every character (NFKC makes it a
+# space). Letters alone would leave its quotes, digits and separators spaced. Read before spaces are
+# collapsed: one space joins two characters, a wider gap was the space between two words.
+_SPACED_ANY_RE = re.compile(r"(?<!\S)\S(?:\s+\S(?!\S)){5,}")
+_GAP_RE = re.compile(r"\s+")
 _LEET_TOKEN_RE = re.compile(r"[a-z0-9@$]+")  # whole tokens: a pattern that must find a digit backtracks
 _B64_RE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _PCT_RE = re.compile(r"%[0-9a-fA-F]{2}")
@@ -70,6 +76,14 @@ def fold(text: str) -> str:
 
 def _unspace(text: str) -> str:
     return _SPACED_RE.sub(lambda m: m.group().replace(" ", ""), text)
+
+
+def _unspace_code(raw: str) -> str:
+    def join(m: re.Match[str]) -> str:
+        return _GAP_RE.sub(lambda gap: "" if len(gap.group()) == 1 else " ", m.group())
+
+    text = unicodedata.normalize("NFKC", _FORMAT_RE.sub("", raw)).casefold()
+    return _SPACE_RE.sub(" ", _SPACED_ANY_RE.sub(join, text)).strip()
 
 
 def _leet(text: str, table: dict[int, str]) -> str:
@@ -108,7 +122,7 @@ class Views:
     disguised: bool = field(init=False)  # format characters, look-alikes or full-width letters
     _language: tuple[str, ...] | None = field(default=None, init=False)
     _markup: tuple[str, ...] | None = field(default=None, init=False)
-    _encoded: bool = field(default=False, init=False)
+    _blobs: tuple[str, ...] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.folded = fold(self.raw)
@@ -124,17 +138,21 @@ class Views:
             for candidate in (unspaced, _leet(unspaced, _LEET_I), _leet(unspaced, _LEET_L)):
                 if candidate not in views:
                     views.append(candidate)
-            blobs = _decoded_blobs(self.raw)
-            self._encoded = bool(blobs)
-            views.extend(blobs)
+            views.extend(self.blobs)
             self._language = tuple(views)
         return self._language
 
     @property
+    def blobs(self) -> tuple[str, ...]:
+        """The message's base64 blobs that decode to text, folded."""
+        if self._blobs is None:
+            self._blobs = tuple(_decoded_blobs(self.raw))
+        return self._blobs
+
+    @property
     def encoded(self) -> bool:
         """Whether a base64 blob in the message decoded to text."""
-        self.language  # noqa: B018 -- computing the views sets the flag
-        return self._encoded
+        return bool(self.blobs)
 
     @property
     def obfuscated(self) -> bool:
@@ -143,7 +161,8 @@ class Views:
 
     @property
     def markup(self) -> tuple[str, ...]:
-        """Views for code patterns (SQL, HTML, shell): folded; percent-, entity-, escape-decoded; unspaced."""
+        """Views for code patterns (SQL, HTML, shell): folded; percent-, entity-, escape-decoded; unspaced
+        (spaced letters, and spaced characters of any kind); decoded base64."""
         if self._markup is None:
             views = [self.folded]
             current = self.folded
@@ -159,8 +178,9 @@ class Views:
                     break
                 current = fold(decoded)
                 views.append(current)
-            unspaced = _unspace(self.folded)
-            if unspaced != self.folded:
-                views.append(unspaced)
+            for unspaced in (_unspace(self.folded), _unspace_code(self.raw)):
+                if unspaced not in views:
+                    views.append(unspaced)
+            views.extend(b for b in self.blobs if b not in views)  # a payload sent base64-encoded
             self._markup = tuple(views)
         return self._markup

@@ -166,6 +166,13 @@ _PERSONAL = re.compile(
     r"what (?:did )?(?:she|he|they) (?:buy|bought|order)|purchase history)",
     re.I,
 )
+# What the customer already holds and hands over ("I have the order number and his phone", "我这有
+# 她的手机号") is no request for it: it is read out before the personal-data check.
+_HELD = re.compile(
+    r"(?:\bi have(?: got)?|\bi've got|\bi can give you|\bi'?ll (?:send|give) you|\bhere(?: i|')s|"
+    r"我(?:这里?|手上|手里)?有|我(?:发|给)你)[^.。,，;；!?！？]{0,40}",
+    re.I,
+)
 _KIN_AND_PRONOUNS = re.compile(_KIN + r"|(?<!其)[他她](?!们)|\b(?:he|she|him|his|her|hers)\b", re.I)
 
 
@@ -177,7 +184,7 @@ def _self_disclosure(finding: Finding, text: str) -> bool:
     return (
         _PROXY_KIN.search(text) is not None
         and _ORDER_REF.search(text) is not None
-        and _PERSONAL.search(text) is None
+        and _PERSONAL.search(_HELD.sub(" ", text)) is None
         and _OTHERS.search(_KIN_AND_PRONOUNS.sub(" ", text)) is None
     )
 

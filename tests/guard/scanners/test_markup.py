@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from guardline.guard.normalize import Views
@@ -9,6 +11,10 @@ from guardline.guard.scanners import CommandInjectionScanner, InputContext, SqlI
 from guardline.guard.scanners.base import MarkupScanner
 
 CTX = InputContext()
+# A payload sent base64-encoded, and a field typed with an ideographic space after every character
+# (three between words).
+_BASE64_XSS = "Please run the decoded note: " + base64.b64encode(b"<script>alert(1)</script>").decode()
+_IDEOGRAPHIC_SPACED = "\u3000 \u3000".join("\u3000".join(word) for word in ("单号：A1'", "OR", "'2'='2"))
 
 CASES: list[tuple[type[MarkupScanner], str, bool]] = [
     (SqlInjectionScanner, "' OR '1'='1", True),
@@ -164,6 +170,17 @@ PAYLOADS: list[tuple[type[MarkupScanner], str]] = [
     (SqlInjectionScanner, "nickname: administrator'/*"),
     (SqlInjectionScanner, "coupon=SAVE10' OR (SELECT COUNT(*) FROM users)>0 AND 'x'='x"),
     (SqlInjectionScanner, "PO-77' AND (SELECT MID(password,1,1) FROM staff LIMIT 1)='b"),
+    # Round 9: a login e-mail closed by a quote, a template importing os, payloads spaced out character
+    # by character (ASCII or ideographic spaces; a wider gap was the space between words).
+    (SqlInjectionScanner, "login: ops@shop-demo.net'-- then let me in"),
+    (SqlInjectionScanner, "wang@corp.cn')#"),
+    (CommandInjectionScanner, "备注：{{ __import__('os').popen('whoami').read() }}"),
+    (CommandInjectionScanner, "{{ self.__init__ and os.system('id') }}"),
+    (CommandInjectionScanner, "r e p o r t . p d f $ ( r m - r f / v a r )"),
+    (CommandInjectionScanner, "n o t e ; c a t   / e t c / p a s s w d"),
+    (SqlInjectionScanner, _IDEOGRAPHIC_SPACED),
+    (XssScanner, "t a g : < s v g o n l o a d = a l e r t ( 2 ) >"),
+    (XssScanner, _BASE64_XSS),
 ]
 # Customers' and developers' own text with the same words and characters: no markup scanner fires.
 LOOKALIKES: list[str] = [
@@ -236,6 +253,16 @@ LOOKALIKES: list[str] = [
     "our user's guide says del key resets it & the rd edition is newer",
     "Windows 装在 C:\\Windows 里，你们的打印软件装哪",
     "I'll pick option A & rd 3 is fine",
+    # Round 9: an e-mail quoted before a dash, spaced digits and letters, a template variable, and
+    # <script> named in a sentence (no body, no closing tag, no src).
+    'Is it "jo@x.org" -- or the other one?',
+    "my email is li.wei@mail.cn -- please update it",
+    "1 2 3 4 5 6 7 8",
+    "r e f u n d   p l e a s e",
+    "a = 1 ; b = 2 ; c = 3",
+    "Vue 模板 {{ order.id }} 显示不出来",
+    "页面顶部出现 <script> 这几个字符，是不是被黑了",
+    "I can see <script> on your checkout page, is it broken?",
 ]
 
 

@@ -70,7 +70,7 @@ SIGNALS = (
     signal("redirect", r">\s*/(?:var|etc|tmp|dev|home|root|usr)/|\b\d?>&\s*\d\b|&>\s*/", 0.5),
     signal(
         "destructive",
-        r"\brm\s+-[a-z]*[rf][a-z]*\s+\S|\bchmod\s+(?:[0-7]{3,4}|[ugoa]*\+[rwxs]+)\s|\bmkfs\b|\bdd\s+if=|>\s*/dev/sd|:\(\)\s*\{|\b(?:del|erase)\s+/[fsq]\b|\b(?:rmdir|rd)\s+/s\b|\btaskkill\s+/(?:f|im|pid)\b|\bformat\s+c:",
+        r"\brm\s+-[a-z]*[rf][a-z]*\s+\S|\brm-[a-z]*[rf][a-z]*/|\bchmod\s+(?:[0-7]{3,4}|[ugoa]*\+[rwxs]+)\s|\bmkfs\b|\bdd\s+if=|>\s*/dev/sd|:\(\)\s*\{|\b(?:del|erase)\s+/[fsq]\b|\b(?:rmdir|rd)\s+/s\b|\btaskkill\s+/(?:f|im|pid)\b|\bformat\s+c:",
         0.5,
     ),
     signal(
@@ -103,10 +103,10 @@ SIGNALS = (
         r"\b(?:python[23]?|perl|ruby|php|node)\s+-[cer]\s+['\"]|\bos\.system\(|\bimport\s+os\b|\bsubprocess\.\w+\(|\bchild_process\b|\bsystem\s*\(\s*['\"]|\b(?:shell_exec|passthru|proc_open|popen)\s*\(|\$_(?:get|post|request|cookie)\s*\[|__(?:class|import)__|\bruntime\s*\.\s*getruntime\s*\(\s*\)\s*\.\s*exec\b",
         0.5,
     ),
-    # A PHP web shell or a server-side template that reaches the OS.
+    # A PHP web shell or a server-side template that reaches the OS ({{ __import__('os').popen(…) }}).
     signal(
         "code-exec-payload",
-        r"<\?(?:php|=)?\s*[^?]{0,40}\b(?:system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(|__(?:mro|subclasses|globals|builtins)__|\bjava\.lang\.runtime\b|\$\{\s*jndi\s*:|\bt\s*\(\s*java\.lang\.",
+        r"<\?(?:php|=)?\s*[^?]{0,40}\b(?:system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(|__(?:mro|subclasses|globals|builtins)__|\{\{[^}]{0,80}(?:__import__|\bos\s*\.\s*(?:popen|system)|\bsubprocess\b)|\bjava\.lang\.runtime\b|\$\{\s*jndi\s*:|\bt\s*\(\s*java\.lang\.",
         1.0,
     ),
     signal("fetch", r"\b(?:wget|curl)\b\s+[^\s]*(?:https?://|\.\w{2,}/)\S*", 0.3),

@@ -34,7 +34,7 @@ SIGNALS = (
     ),
     signal(
         "persona",
-        r"扮演|假装|假设你是|假如你是|想象你是|你现在是|你是一个|以[^，。]{1,8}的身份|角色扮演|玩个游戏|玩一个游戏|换个玩法|想象一个|想象一下|你就是那个|\bpretend\b|\bact as\b|\broleplay\b|\brole-play\b|\bimagine (?:you|that you)\b|\byou are now\b|\byou'?re now\b|\byou are no longer\b|\bbecome\b|\banswer as\b|\byour character\b|\blet'?s pretend\b|\bsimulate\b|\brespond as\b|\blet'?s play a game\b|\bfrom now on you\b",
+        r"扮演|假装|假设你是|假如你是|想象你是|你现在是|你是一个|你是我的(?:共犯|同伙|帮凶|搭档|同谋)|以[^，。]{1,8}的身份|角色扮演|玩个游戏|玩一个游戏|换个玩法|想象一个|想象一下|你就是那个|\bpretend\b|\bact as\b|\broleplay\b|\brole-play\b|\bimagine (?:you|that you)\b|\byou are now\b|\byou'?re now\b|\byou are no longer\b|\bbecome\b|\banswer as\b|\byour character\b|\blet'?s pretend\b|\bsimulate\b|\brespond as\b|\blet'?s play a game\b|\bfrom now on you\b",
         0.4,
     ),
     signal(
@@ -66,6 +66,34 @@ SIGNALS = (
         "harmful-goal",
         r"盗刷|破解|绕过风控|薅羊毛|不被发现|别人的账号|免费拿|免费的货|\bstolen cards?\b|\bsteal\b|\bhack into\b|\bget into other\b|\bfor free\b|\bfree products?\b|\babuse\b|full customer database|other customers'? accounts|钻[^，。]{0,6}空子|规则漏洞|随意发放|骗过|后台秘密|\bwithout returning\b|\bstep by step how to\b|\bbypass your\b",
         0.3,
+    ),
+    # Enlisting the bot in deceiving the shop, a tax office or an inspector: an accomplice, a fake
+    # claim, a forged invoice, goods that must slip past a check. A customer reporting or accusing
+    # fraud names one of these and asks for nothing.
+    signal(
+        "accomplice",
+        r"共犯|同伙|帮凶|同谋|狼狈为奸|\baccomplices?\b|\bpartners? in crime\b|\bco-?conspirators?\b|\bhenchm[ae]n\b",
+        0.6,
+    ),
+    signal(
+        "fraud-goal",
+        r"伪造|造假|假发票|骗赔|骗保|骗取|虚假(?:理赔|索赔|签收|发货|单号|交易|物流)|逃税|偷税|漏税|"
+        r"(?:避开|躲过|逃过|绕开)(?:检查|检测|海关|税务|监管|质检|安检|抽查)|不为[^，。]{0,4}所察|"
+        r"\bfake (?:damage |insurance |delivery )?claims?\b|\bfalse claims?\b|\bforg(?:e|ed|ing) (?:an? |the )?(?:invoice|receipt|signature|document)s?\b|"
+        r"\bfake (?:invoices?|receipts?|tracking)\b|\b(?:evade|dodge|slip past|get past|avoid) (?:customs|inspection|inspectors|tax|the checks)\b|\btax evasion\b",
+        0.4,
+    ),
+    signal(
+        "illicit-trade",
+        r"黑市|地下市场|走私|无批号|没有批号|没批号|三无产品|\bblack market\b|\bsmuggl\w*|\bcounterfeits?\b|\bno batch number\b",
+        0.3,
+    ),
+    # "It doesn't count if…": a frame that claims the rules do not apply to this way of asking.
+    signal(
+        "loophole-frame",
+        r"(?:就|便|那就|也就)不算(?:违规|违反|犯规|违法|破戒)|不算违反(?:规则|规定)|"
+        r"\b(?:doesn'?t|does not|won'?t|wouldn'?t) count as (?:breaking|violating|against)\b|\bnot against (?:the|your) rules if\b",
+        0.6,
     ),
     signal(
         "disclosure-plot",

@@ -31,9 +31,10 @@ SIGNALS = (
         "others-data", rf"\b{_EN_DATA}\s+(?:of|from|for|belonging to)\s+{_EN_OTHERS}\s+{_EN_PEOPLE}\b", 0.7
     ),
     signal("others-data", rf"(?:别人|他人|其他人|陌生人)的[^，。,.!?！？]{{0,4}}{_ZH_DATA}", 0.7),
+    # "I'll send you his name" is the customer handing a detail over, not asking for one.
     signal(
         "request",
-        r"给我|发我|我想要|想要|发给我|告诉我|列出|列一下|导出|查一下|查下|查查|帮我查|看看|卖我|我想知道|\b(?:give|show|send|tell|list|export|dump|pull up|look up|find)\b|\bi need\b|\bcan you (?:tell|give|share)\b",
+        r"给我|发我|我想要|想要|发给我|告诉我|列出|列一下|导出|查一下|查下|查查|帮我查|看看|卖我|我想知道|(?<!\bi'll )(?<!\bi will )(?<!\bi can )(?<!\bi )\b(?:give|show|send|tell|list|export|dump|pull up|look up|find)\b|\bi need\b|\bcan you (?:tell|give|share)\b",
         0.4,
     ),
     signal(
@@ -64,6 +65,21 @@ SIGNALS = (
     signal(
         "ask-data",
         r"(?:他们|她们)的?(?:电话|手机号|地址|联系方式)|(?:客户|顾客|买家)的?(?:电话|手机号|联系方式|收货地址)|(?:他|她)(?:的)?(?:账号|订单)(?:里|上)?的?(?:收货地址|地址|手机号|电话)|\b(?:customers?|users?|people|buyers?)\b.{0,20}\blive (?:on|in|at|near)\b|联系一下那个(?:买家|顾客|人)|尾号\d+的那个人|(?:的|他的|她的)(?:订单)?(?:手机号|电话|地址|住址|邮箱|姓名)(?:是多少|是什么|告诉我|发给我|给我)|住哪|\b(?:their|his|her) (?:names?|address(?:es)?|emails?|phone(?: numbers?)?|contact (?:details|info))\b|\bpersonal details\b|\bcontact (?:details|info)\b|\bhome address\b|\baddress for the account\b|\bwith (?:their )?phone numbers\b|\bshipping address of\b|\b(?:address|phone|email|contact)(?: number| details)? of (?:the|a|that) (?:user|customer|person|buyer|guy|lady|woman|man)\b",
+        0.5,
+    ),
+    # A stranger pointed at by what they bought ("那个买了五十件…的公司", "有个人订了三吨…"), then their
+    # contact asked for: the purchase is how the shop is meant to find them.
+    signal(
+        "buyer-by-purchase",
+        r"(?:那个|那位|那家|有个|有位|有家|某个|某位|一个|一位)[^，。？！?!]{0,4}(?:买了|买过|订了|订过|下单买了|购买了?|拍了)[^，。？！?!]{0,16}(?:的)?(?:人|公司|客户|顾客|买家|老板|店|单位|厂|学校|人家)|"
+        r"(?:有个|有位|有一个|有一位|有家|那个|那位)(?:人|客人|客户|顾客|买家|公司|老板|阿姨|大爷|大叔|大哥|大姐|老师|学校)[^，。？！?!]{0,6}(?:买了|买过|订了|订过|下单|购买了?|拍了)|"
+        r"\b(?:the|that|a|some) (?:person|guy|lady|company|customer|buyer|shop|school|firm|man|woman) (?:who|that) (?:bought|ordered|purchased|booked)\b",
+        0.5,
+    ),
+    signal(
+        "ask-data",
+        r"(?:他|她|他们|她们|对方|联系人|那人|那家)的?(?:手机号|手机|电话|地址|住址|联系方式)(?:号码)?(?:是多少|是什么|多少|给我|发我|告诉我)|"
+        r"\bwhat(?:'s| is| are) (?:his|her|their) (?:phone|number|address|email|contact)",
         0.5,
     ),
     signal(

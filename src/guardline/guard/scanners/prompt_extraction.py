@@ -23,13 +23,25 @@ SIGNALS = (
     ),
     signal(
         "disclose",
-        r"输出|告诉我|发给我|发我|发出来|展示|显示|列出|复述|重复|念出|翻译|总结|原样|是什么(?!意思)|有哪些|有些什么|都有些什么|看看|贴出来|抄一遍|复制出来|打出来|给我看|\bpaste\b|\bcopy-paste\b|\bdump\b|\bprint\b|\bshow\b|\breveal\b|\brepeat\b|\boutput\b|\bdisplay\b|\btell me\b|\bshare\b|\bquote\b|\btranslate\b|\bsummari[sz]e\b|\bwhat (?:is|are|were|was)\b|\bwhat'?s\b|\bgive me\b|\blist\b",
+        r"输出|告诉我|发给我|发我|发出来|展示|显示|列出|复述|重复|念出|翻译|总结|原样|是什么(?!意思)|有哪些|有些什么|都有些什么|看看|贴出来|抄一遍|复制出来|打出来|给我看|\bpaste\b|\bcopy-paste\b|\bdump\b|\bprint\b|\bshow\b|\breveal\b|\brepeat\b|\boutput\b|\bdisplay\b|\btell me\b|\bshare\b|\bquote\b|\btranslate\b|\bsummari[sz]e\b|\bwhat (?:is|are|were|was)\b|\bwhat'?s\b|\bgive me\b|(?<!shopping )(?<!wish )(?<!price )(?<!packing )(?<!parts )\blist\b",
         0.4,
     ),
     signal(
         "verbatim",
         r"逐字|一字不差|一字一句|原样|原文|原封不动|完整发|全部内容|完整(?:地)?(?:复述|输出|发|列出)|一条都不要漏|逐条|包括隐藏|\bword for word\b|\bverbatim\b|\bexact(?:ly| wording)\b|\bincluding (?:any(?:thing)? )?hidden\b|\bsecret parts\b|code block|\bfull text\b|\bexact words\b|\ball of them\b",
         0.4,
+    ),
+    # The assistant's own machinery: the key it calls its tools with, its endpoints, the model and its
+    # sampling settings. The customer's own key on the shop's open platform (我的 API key) is not it.
+    signal(
+        "internals-object",
+        r"(?:你|您|\byour\b|\byou\b)[^。？！?!]{0,30}(?<!我的)(?<!我们的)(?<!\bmy )(?<!\bour )"
+        r"(?:api ?key|apikey|api密钥|密钥|秘钥|私钥|secret key|access token|api token|令牌|接口地址|调用地址|endpoint|credentials)|"
+        r"\b(?:api ?keys?|secret keys?|access tokens?|credentials)\b[^.?!]{0,25}\byou(?:'re| are)? (?:use|using|call|send)\b|"
+        r"\bmax[_ ]?tokens\b|\btop[_ ]?p\b|温度参数|采样参数|"
+        r"\btemperature\b[^.?!]{0,40}\b(?:tokens?|top[_ ]?p|model|llm|gpt|sampling)\b|"
+        r"\b(?:model|llm|gpt)\b[^.?!]{0,40}\btemperature\b|(?:模型|model)[^。？?]{0,20}(?:temperature|温度)",
+        0.6,
     ),
     signal(
         "text-above",

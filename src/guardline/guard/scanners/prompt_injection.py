@@ -19,7 +19,7 @@ _ZH_SCOPE = r"(?:之前|以前|以上|上面|上述|前面|先前|原来|原始|
 # The gap between verb and object, without a first-person word (the customer's own message).
 _ZH_GAP = r"(?:(?!我)[^，。,.!?！？]){0,8}"
 _EN_VERB = r"(?:ignore|disregard|forget|override|bypass|skip|do not follow|don'?t follow|stop following|no longer follow|throw away|discard|set aside|put aside|pay no attention to|suspend|disable|turn off|switch off)"
-_EN_TARGET = r"(?:instructions?|directions|rules|guidelines|guidance|programming|prompts?|polic(?:y|ies)|restrictions|directives|constraints|configuration|safety (?:rules|filters|checks|layers)|verification|content rules)"
+_EN_TARGET = r"(?:instructions?|directions|(?:translation |original |real |current )?task|rules|guidelines|guidance|programming|prompts?|polic(?:y|ies)|restrictions|directives|constraints|configuration|safety (?:rules|filters|checks|layers)|verification|content rules)"
 _EN_SCOPE = r"(?:all|any|every|previous|prior|above|earlier|preceding|original|initial|system|existing|your|these|those|old)"
 _EN_GAP = r"(?:\W+(?!my\b|our\b|i\b)\w+){0,3}?"
 # "the instructions I left on the order", "the rules we agreed": the customer's own, not the bot's.
@@ -85,7 +85,7 @@ SIGNALS = (
     ),
     signal(
         "new-instruction",
-        r"\b(?:your|the) new (?:instructions?|task|rules?|role|prompt|policy|behaviou?r)\b|\bnew (?:instructions?|prompt|policy|rules?|behaviou?r)\s*(?::|from|are|is)|\bfrom now on,? (?:you|respond|act|answer|obey)|\byou (?:must|will now|are now|only obey)\b|\bobey only me|\bdo exactly what i say|\bfollow (?:my|these) (?:new )?(?:instructions|commands|orders)(?: only)?\b|\binstead,? (?:do|tell|output|reveal|give)|\bcomply with every\b|\backnowledge and follow\b|\bconfirm\.?$",
+        r"\b(?:your|the) new (?:instructions?|task|rules?|role|prompt|policy|behaviou?r)\b|\bnew (?:instructions?|prompt|policy|rules?|behaviou?r)\s*(?::|from|are|is)|\bfrom now on,? (?:you|respond|act|answer|obey)|\byou (?:must|will now|are now|only obey)\b|\bobey only me|\bdo exactly what i say|\bfollow (?:my|these) (?:new )?(?:instructions|commands|orders)(?: only)?\b|\binstead,? (?:do|tell|output|reveal|give|grant|issue|approve|send|refund|apply|change|cancel)|\bcomply with every\b|\backnowledge and follow\b|\bconfirm\.?$",
         0.5,
     ),
     signal(
@@ -111,13 +111,41 @@ SIGNALS = (
     signal(
         "addressed-to-bot",
         r"(?:给|致|对|告诉)(?:ai|智能客服|客服机器人|机器人|智能助手|客服助手|助手|客服系统)的?(?:备注|留言|话|说明|提示|注意)|"
-        r"(?:备注|留言|提示|注意)(?:给|致)(?:ai|智能客服|客服机器人|机器人|助手)",
+        r"(?:备注|留言|提示|注意)(?:给|致)(?:ai|智能客服|客服机器人|机器人|助手)|"
+        r"\bthe (?:ai|ai agent|ai assistant|bot|chatbot|assistant|virtual assistant|language model) (?:shall|must|is (?:required|instructed|authori[sz]ed) to|agrees? to|will hereby)\b|"
+        r"(?:ai|智能客服|客服机器人|机器人|助手|客服系统)(?:应当|须|必须|务必|应)(?:立即|自动|直接)",
         0.7,
+    ),
+    # Inside a quoted text or a field, the assistant addressed by name or a role prefix (“SYSTEM: …”,
+    # "…; assistant, also …"): a text to be forwarded or printed has no business talking to the bot.
+    # At the start of a message the same vocative is only a customer talking to it ("机器人，我要退款").
+    signal(
+        "addressed-to-bot",
+        r"[\"“「『;；](?:[^\"”」』]{0,120}?[.。!！?？]\s*)?\s*(?:dear )?(?:ai|ai agent|ai assistant|bot|chatbot|assistant|system|admin|operator|"
+        r"机器人|智能客服|客服机器人|ai客服|智能助手|助手|系统|管理员)\s*[,:，：]",
+        0.6,
+    ),
+    # Keeping the action from the shop's people: no customer needs the staff not to know.
+    signal(
+        "conceal-from-staff",
+        r"(?:不要|别|不用|不必|无需)(?:告诉|通知|提醒|让|给)[^，。,.]{0,4}(?:人工|客服人员|工作人员|员工|店员|商家|管理员|主管|店长|老板)(?:知道|看到|发现)?|"
+        r"\b(?:do not|don'?t|never|without) (?:mention(?:ing)?|tell(?:ing)?|report(?:ing)?|notify(?:ing)?|flag(?:ging)?|alert(?:ing)?|log(?:ging)?)\b(?:\W+\w+){0,3}?\W+(?:to )?(?:the )?(?:staff|humans?|human agents?|agents?|employees?|managers?|admins?|supervisors?|the shop|the store|the merchant)\b",
+        0.5,
     ),
     signal(
         "rules-lifted",
         r"(?:安全|内容)?(?:规则|策略|限制|过滤)(?:已|已经|暂时|都)?(?:被)?(?:关闭|解除|禁用|取消|清空)|\b(?:safety|content)? ?(?:filters?|rules|restrictions|constraints) (?:are |is |have been )?(?:now )?(?:disabled|off|removed|lifted|paused|deprecated)|\b(?:disabled|lifted|off|paused) for (?:this|the) (?:session|conversation|day)",
         0.6,
+    ),
+    # The customer explains that the earlier text was theirs and wrong (someone else typed it, a typo,
+    # a change of mind): "ignore everything above, my son was typing" retracts their own message.
+    signal(
+        "own-retraction",
+        r"(?:我|我家)(?:的)?(?:儿子|女儿|孩子|小孩|老婆|老公|媳妇|妈|爸|弟弟|妹妹)(?:刚才|刚刚)?(?:说|乱按|乱打|乱发|瞎打|玩我手机|拿我手机|用我手机)|"
+        r"(?:我)?(?:打错|发错|写错|填错|选错|手滑|误发|点错)了?|改主意|"
+        r"\bmy (?:son|daughter|kid|kids|child|wife|husband|cat|dog|toddler|partner|mum|mom|dad)\b.{0,25}\b(?:typing|typed|was using|grabbed|got hold of|sent|says|said|wants|prefers)\b|"
+        r"\b(?:typo|typed (?:it )?wrong|wrong (?:chat|window|person|item|size|colou?r)|by mistake|by accident|changed my mind|my mistake|my bad|sorry,? (?:wrong|that was))\b",
+        -0.5,
     ),
     signal(
         "claimed-approval",
@@ -131,7 +159,7 @@ SIGNALS = (
     ),
     signal(
         "payload",
-        r"直接(?:给我)?(?:退款|免单|批准|通过|退)|全额退款|免单|免运费|补发|永久会员|优惠(?:码|券)|管理员密码|底价|已退款|\b(?:approve|grant|issue)\b.{0,15}\brefunds?|\b(?:coupon|discount) codes?\b|\badmin (?:password|panel|access)\b|\bfree (?:products?|replacement)\b|free shipping forever|100% off",
+        r"直接(?:给我)?(?:退款|免单|批准|通过|退)|全额退款|免单|免运费|免押金|免定金|跳过(?:付款|支付)|补发|永久会员|优惠(?:码|券)|管理员密码|底价|已退款|\b(?:approve|grant|issue)\b.{0,15}\brefunds?|\b(?:issue|grant|add)\b.{0,15}\b(?:store credit|credits?|vouchers?|compensation)\b|\bwaive\b|\bbypass (?:the )?(?:payment|checkout|verification)\b|\b(?:coupon|discount) codes?\b|\badmin (?:password|panel|access)\b|\bfree (?:products?|replacement)\b|free shipping forever|100% off",
         0.3,
     ),
 )

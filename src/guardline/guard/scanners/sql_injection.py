@@ -45,6 +45,8 @@ SIGNALS = (
         rf"\b(?:admin|administrator|root|sa|sysadmin|guest|test|user){_Q}\s*\)*\s*(?:--|#|/\*)",
         1.0,
     ),
+    # An e-mail not opened by a quote, closed by one with the comment glued on ("a@b.com" -- is prose).
+    signal("login-bypass", r"(?<![\w.+'\"`-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+'\)*(?:--|#|/\*)", 1.0),
     # ' AND (SELECT SUBSTRING(secret,1,1) FROM t)='a   a subquery read one character at a time.
     signal("quote-subquery", rf"{_Q}\s*\)*\s*(?:and|or|&&|\|\|)\s*\(\s*select\b[\s\S]{{0,80}}?\bfrom\b", 1.0),
     signal(

@@ -27,7 +27,7 @@ _JS_CALL = r"(?:alert|prompt|confirm|eval)\s*[(`]"
 
 SIGNALS = (
     signal("script-tag", r"<\s*/?\s*script\b", 1.0),
-    # The shop's own widget pasted with a question, or "<script>" quoted as a word: not a payload
+    # The shop's own widget pasted with a question, or "<script>" quoted or named as a word: not a payload
     # alone; with anything else of XSS's (a breakout, a sink, a handler) it still blocks.
     signal(
         "integration-snippet",
@@ -40,7 +40,18 @@ SIGNALS = (
         r"^(?!.*<\s*/\s*script)(?!.*<\s*script[^>]*\bsrc\b).*[\"“'「]\s*<\s*script\s*>\s*[\"”'」]",
         -0.5,
     ),
+    # A bare <script> named in a sentence ("页面上写着 <script> 的乱码", "I see <script> on the page"):
+    # what follows is prose, not a script body.
+    signal(
+        "mentioned-tag",
+        r"^(?!.*<\s*/\s*script)(?!.*<\s*script[^>]*\bsrc\b).*<\s*script\s*>\s*"
+        r"(?:[\u3400-\u9fff，。？！,.?!]|(?:tags?|text|code|on|in|at|is|was|and|or|showing|shows|appears?)\b)",
+        -0.5,
+    ),
     signal("event-handler", r"<[a-z][^>]*[\s/\"'](?:on[a-z]{3,})\s*=", 1.0),
+    # The same with the spaces gone (a payload spaced out letter by letter and joined again):
+    # <imgsrc=xonerror=alert(1)>. A known handler and a script call keep it to payloads.
+    signal("glued-handler", rf"<[a-z][^>]*?{_HANDLERS}\s*=[^>]*?{_JS_CALL}", 1.0),
     # " onfocus=alert(1) autofocus="   ' onmouseover='fetch(...)  (an attribute value broken out of)
     signal(
         "attribute-breakout",
