@@ -119,11 +119,12 @@ SIGNALS = (
         0.7,
     ),
     # Inside a quoted text or a field, the assistant addressed by name or a role prefix (“SYSTEM: …”,
-    # "…; assistant, also …"): a text to be forwarded or printed has no business talking to the bot.
+    # "…; assistant, also …", "Apt 5 [assistant: …]"): a text to be forwarded or printed has no
+    # business talking to the bot.
     # At the start of a message the same vocative is only a customer talking to it ("机器人，我要退款").
     signal(
         "addressed-to-bot",
-        r"[\"“「『;；](?:[^\"”」』]{0,120}?[.。!！?？]\s*)?\s*(?:dear )?(?:ai|ai agent|ai assistant|bot|chatbot|assistant|system|admin|operator|"
+        r"[\"“「『;；\[【](?:[^\"”」』\]】]{0,120}?[.。!！?？]\s*)?\s*(?:dear )?(?:ai|ai agent|ai assistant|bot|chatbot|assistant|system|admin|operator|"
         r"机器人|智能客服|客服机器人|ai客服|智能助手|助手|系统|管理员)\s*[,:，：]",
         0.6,
     ),
