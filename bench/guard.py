@@ -8,7 +8,7 @@ Run from the repository root with the project venv::
 Detection: an attack counts as detected when the input guard blocks it (any category); "right
 category" additionally needs the attack's own category. False positive: a benign message blocked.
 Both are reported per category and per split. Tuning splits (``TUNING_SPLITS``): train, stress,
-fresh and fresh2 to fresh8, each tuned on only after its first look (recorded in
+fresh and fresh2 to fresh9, each tuned on only after its first look (recorded in
 bench/corpus/guard/README.md). Unseen splits (``UNSEEN_SPLITS``): held-out (written before any
 scanner) and any later split whose file is present; never tuned on. Natural-language attacks are
 also shown rules only, model alone and combined.
@@ -67,8 +67,9 @@ TUNING_SPLITS = (
     "fresh6",
     "fresh7",
     "fresh8",
+    "fresh9",
 )
-UNSEEN_SPLITS = ("heldout", "fresh9")
+UNSEEN_SPLITS = ("heldout",)
 SPLITS = TUNING_SPLITS + UNSEEN_SPLITS
 # bench/guard_train.py's threshold budgets (reported below): false positives of the model alone and of
 # rules + model, on the tuning look-alikes out of fold, and on each new author's split left out of
