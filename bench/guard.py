@@ -412,8 +412,8 @@ def render(
         " 813a2bf's guard: fresh2 85.7% detection / 3.0% false positives, fresh3 90.5% / 1.3%; fresh4's"
         " first look, with commit d971973's guard: 92.7% / 2.3%; fresh5's, with commit 3371fe8's:"
         " 96.7% / 1.0%; fresh6's, with commit 115f50e's: 91.7% / 0.9%; fresh7's, with commit 19a9a37's:"
-        " 96.1% / 3.8%; fresh8's, with commit 7e31df7's: 93.6% / 1.2%). Train"
-        " includes train_nl.txt to train_nl7.txt, natural-language attacks and benign"
+        " 96.1% / 3.8%; fresh8's, with commit 7e31df7's: 93.6% / 1.2%; fresh9's, with merge 486617e's:"
+        " 94.3% / 1.3%). Train includes train_nl.txt to train_nl8.txt, natural-language attacks and benign"
         " look-alikes written for the learned classifier. **Unseen** splits: "
         + (", ".join(f"**{split_name(s)}**" for s in present_unseen) or "none present")
         + ": never tuned on, their misses not looked at while tuning. Held-out was written before the"
