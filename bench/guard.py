@@ -8,7 +8,7 @@ Run from the repository root with the project venv::
 Detection: an attack counts as detected when the input guard blocks it (any category); "right
 category" additionally needs the attack's own category. False positive: a benign message blocked.
 Both are reported per category and per split. Tuning splits (``TUNING_SPLITS``): train, stress,
-fresh and fresh2 to fresh8, each tuned on only after its first look (recorded in
+fresh and fresh2 to fresh9, each tuned on only after its first look (recorded in
 bench/corpus/guard/README.md). Unseen splits (``UNSEEN_SPLITS``): held-out (written before any
 scanner) and any later split whose file is present; never tuned on. Natural-language attacks are
 also shown rules only, model alone and combined.
@@ -67,8 +67,9 @@ TUNING_SPLITS = (
     "fresh6",
     "fresh7",
     "fresh8",
+    "fresh9",
 )
-UNSEEN_SPLITS = ("heldout", "fresh9")
+UNSEEN_SPLITS = ("heldout",)
 SPLITS = TUNING_SPLITS + UNSEEN_SPLITS
 # bench/guard_train.py's threshold budgets (reported below): false positives of the model alone and of
 # rules + model, on the tuning look-alikes out of fold, and on each new author's split left out of
@@ -411,8 +412,8 @@ def render(
         " 813a2bf's guard: fresh2 85.7% detection / 3.0% false positives, fresh3 90.5% / 1.3%; fresh4's"
         " first look, with commit d971973's guard: 92.7% / 2.3%; fresh5's, with commit 3371fe8's:"
         " 96.7% / 1.0%; fresh6's, with commit 115f50e's: 91.7% / 0.9%; fresh7's, with commit 19a9a37's:"
-        " 96.1% / 3.8%; fresh8's, with commit 7e31df7's: 93.6% / 1.2%). Train"
-        " includes train_nl.txt to train_nl7.txt, natural-language attacks and benign"
+        " 96.1% / 3.8%; fresh8's, with commit 7e31df7's: 93.6% / 1.2%; fresh9's, with merge 486617e's:"
+        " 94.3% / 1.3%). Train includes train_nl.txt to train_nl8.txt, natural-language attacks and benign"
         " look-alikes written for the learned classifier. **Unseen** splits: "
         + (", ".join(f"**{split_name(s)}**" for s in present_unseen) or "none present")
         + ": never tuned on, their misses not looked at while tuning. Held-out was written before the"

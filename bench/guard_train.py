@@ -4,10 +4,10 @@ Run from the repository root with the project venv::
 
     .venv/bin/python bench/guard_train.py            # write src/guardline/guard/data/classifier.json
     .venv/bin/python bench/guard_train.py --check    # rebuild in memory, compare with the shipped file
-    .venv/bin/python bench/guard_train.py --leave-split-out   # fresh2 to fresh8 each left out
+    .venv/bin/python bench/guard_train.py --leave-split-out   # fresh2 to fresh9 each left out
 
 Only the tuning splits (bench/guard.py's ``TUNING_SPLITS``: train, and stress, fresh and fresh2 to
-fresh8 after their first looks) and the bot's intent training utterances (as benign messages) are read:
+fresh9 after their first looks) and the bot's intent training utterances (as benign messages) are read:
 the unseen splits (``UNSEEN_SPLITS``: held-out, and any split written later) stay unseen, so
 bench/guard.py measures on them. Validation is carved from the tuning data: five folds by a digest of
 the message with digits removed (the copies a placeholder renders, and the two carriers of a wrapped

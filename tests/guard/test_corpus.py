@@ -14,8 +14,20 @@ from guardline.guard import InputGuard
 
 CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "guard"
 # bench/guard.py's TUNING_SPLITS
-TUNING = ("train", "stress", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8")
-SPLITS = (*TUNING, "heldout", "fresh9")
+TUNING = (
+    "train",
+    "stress",
+    "fresh",
+    "fresh2",
+    "fresh3",
+    "fresh4",
+    "fresh5",
+    "fresh6",
+    "fresh7",
+    "fresh8",
+    "fresh9",
+)
+SPLITS = (*TUNING, "heldout")
 
 
 def _load() -> list[dict[str, str]]:
@@ -66,7 +78,7 @@ def _bench(name: str) -> ModuleType:
 def test_bench_keeps_tuning_and_unseen_splits_apart_and_skips_a_missing_one(tmp_path: Path) -> None:
     bench = _bench("guard")
     assert set(bench.TUNING_SPLITS) == set(TUNING)
-    assert {"heldout", "fresh9"} <= set(bench.UNSEEN_SPLITS)
+    assert "heldout" in bench.UNSEEN_SPLITS
     assert not set(bench.TUNING_SPLITS) & set(bench.UNSEEN_SPLITS)
     record = {"id": "train-0", "text": "在吗", "label": "benign", "category": "order", "lang": "zh"}
     (tmp_path / "train.jsonl").write_text(json.dumps({**record, "split": "train"}) + "\n", encoding="utf-8")

@@ -3,7 +3,7 @@
 
 Reads ``src/<split>.txt`` for the splits train, heldout, stress, fresh, fresh2, fresh3, fresh4,
 fresh5, fresh6, fresh7, fresh8 and fresh9 (hand-written, one message per line; see README.md for
-what each split may be used for), and for train also src/train_nl.txt to src/train_nl7.txt, expands
+what each split may be used for), and for train also src/train_nl.txt to src/train_nl8.txt, expands
 placeholders and obfuscation directives with a seeded RNG, adds generated oversized and malformed
 inputs (and benign long or repetitive ones), and writes ``<split>.jsonl``:
 one ``{"id", "text", "label", "category", "lang", "split"}`` object per line.
@@ -634,6 +634,7 @@ def build() -> dict[str, list[dict[str, str]]]:
             records += parse(HERE / "src" / "train_nl5.txt", split)
             records += parse(HERE / "src" / "train_nl6.txt", split)
             records += parse(HERE / "src" / "train_nl7.txt", split)
+            records += parse(HERE / "src" / "train_nl8.txt", split)
         if split in ("train", "heldout"):
             records += generated(split)
         for i, rec in enumerate(records):

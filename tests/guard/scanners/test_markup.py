@@ -181,6 +181,9 @@ PAYLOADS: list[tuple[type[MarkupScanner], str]] = [
     (SqlInjectionScanner, _IDEOGRAPHIC_SPACED),
     (XssScanner, "t a g : < s v g o n l o a d = a l e r t ( 2 ) >"),
     (XssScanner, _BASE64_XSS),
+    # Round 10: a log read after a separator, a Windows account created from a field.
+    (CommandInjectionScanner, "车架号：FR1; tail -n 100 /var/log/auth.log"),
+    (CommandInjectionScanner, "Serial CM1 & net user helper P@ss1 /add"),
 ]
 # Customers' and developers' own text with the same words and characters: no markup scanner fires.
 LOOKALIKES: list[str] = [
@@ -263,6 +266,9 @@ LOOKALIKES: list[str] = [
     "Vue 模板 {{ order.id }} 显示不出来",
     "页面顶部出现 <script> 这几个字符，是不是被黑了",
     "I can see <script> on your checkout page, is it broken?",
+    # Round 10: "tail" and "net user" in prose.
+    "My bike's tail light & head light both broke, can you replace them?",
+    '"net user" is in my son\'s Windows class notes, what does it do?',
 ]
 
 

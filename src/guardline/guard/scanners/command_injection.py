@@ -24,7 +24,7 @@ _CMD = (
     r"python[23]?|perl|php|ruby|node|lua|chmod|chown|whoami|uname|ping|powershell|pwsh|cmd(?:\.exe)?|"
     r"telnet|sudo|su|mkfifo|base64|xxd|tftp|scp|ssh|echo|printf|id|ls|dir|env|printenv|nslookup|dig|"
     r"sleep|kill|killall|pkill|reboot|shutdown|halt|ifconfig|ipconfig|hostname|netstat|ps|grep|find|awk|"
-    r"sed|xargs|nohup|eval|exec|crontab|useradd|passwd|mv|cp|tar|certutil|bitsadmin|mshta|rundll32|"
+    r"sed|tail|head|xargs|nohup|eval|exec|crontab|useradd|passwd|mv|cp|tar|certutil|bitsadmin|mshta|rundll32|"
     r"regsvr32|type|iex|del|erase|rmdir|rd|taskkill|attrib|wmic|schtasks|icacls)"
 )
 # Something shell-shaped within a few words of the command: a flag, a path, a redirect, a pipe,
@@ -63,7 +63,7 @@ SIGNALS = (
     ),
     signal(
         "sensitive-path",
-        r"/etc/(?:passwd|shadow|hosts|sudoers|group|issue|crontab)|/bin/(?:ba|z|da|k)?sh\b|/var/www|/root/|~/\.ssh|\.ssh/(?:id_\w+|authorized_keys)|/proc/self/|\.aws/credentials|\.bash_history|/tmp/\w+|c:\\\\windows|\\\\system32\\\\|c:\\windows\b|\\system32\b|\bwin\.ini\b|\bboot\.ini\b",
+        r"/etc/(?:passwd|shadow|hosts|sudoers|group|issue|crontab)|/bin/(?:ba|z|da|k)?sh\b|/var/www|/root/|~/\.ssh|\.ssh/(?:id_\w+|authorized_keys)|/proc/self/|/var/log/(?:auth|secure|syslog|messages|wtmp|btmp)|\.aws/credentials|\.bash_history|/tmp/\w+|c:\\\\windows|\\\\system32\\\\|c:\\windows\b|\\system32\b|\bwin\.ini\b|\bboot\.ini\b",
         0.5,
     ),
     signal("traversal", r"(?:\.\.[/\\]){2,}", 0.5),
@@ -94,6 +94,12 @@ SIGNALS = (
         r"\|\s*(?:/bin/)?(?:ba|z|da|k)?sh\b|\|\s*python[23]?\b|\|\s*iex\b|base64\s+-d\s*\||\bxxd\s+-r\b",
         0.6,
     ),
+    # Creating a Windows account from a field: & net user x P@ss /add (no one writes "/add" in prose).
+    signal(
+        "windows-account",
+        r"\bnet(?:\.exe)?\s+(?:user|localgroup)\s+\S+(?:\s+\S+){0,2}\s+/(?:add|active:yes)\b",
+        1.0,
+    ),
     signal("ifs", r"\$\{ifs\}|\$ifs\b|\$\{ifs%\?\?\}|\$\{path:0:1\}", 1.0),
     # /???/c?t /???/p?ss??  (wildcards standing in for the letters a filter looks for)
     signal("glob-path", r"/\?{2,}/[\w?*]*[?*]|/[a-z]\?{2,}/", 0.6),
@@ -122,7 +128,7 @@ class CommandInjectionScanner(MarkupScanner):
     category = Category.COMMAND_INJECTION
     signals = SIGNALS
     trigger = re.compile(
-        r"[;&|`$\n{]|/dev/|/etc/|/bin/|%0[ad]|\\[nr]|\.\./|\.\.\\|<\?|__|/\?\?|\b(?:iex|cmd|powershell|certutil|bitsadmin|mshta|regsvr32|rundll32|invoke-|iwr)\b",
+        r"[;&|`$\n{]|/dev/|/etc/|/bin/|%0[ad]|\\[nr]|\.\./|\.\.\\|<\?|__|/\?\?|\b(?:iex|cmd|powershell|certutil|bitsadmin|mshta|regsvr32|rundll32|invoke-|iwr|net\s+(?:user|localgroup))\b",
         re.IGNORECASE,
     )
 

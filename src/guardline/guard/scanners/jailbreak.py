@@ -11,9 +11,11 @@ from guardline.guard.decision import Category
 from guardline.guard.scanners.base import SignalScanner, signal
 
 SIGNALS = (
+    # A quoted "…模式" is a device's or an app's setting when it is the manual's key procedure
+    # (“长按设置键进入指令模式”, 按住电源键进入“工程模式”), not a persona's name.
     signal(
         "named-jailbreak",
-        r"\bdo anything now\b|\b(?:stan|dude) mode\b|\bjailbr(?:eak|oken)\b.{0,20}\b(?:mode|on|ai|bot|version|assistant)\b|越狱(?:模式|版)|jailbreak ?mode|无限制模式|无审查模式|无所不能模式|自由模式|[“\"「『](?!(?:隐私|夜间|深色|暗黑|省电|静音|免打扰|勿扰|飞行|护眼|儿童|青少年|长辈|老年|极速|标准|普通|简洁|无痕|离线|游客|访客|节能|睡眠)模式)[^”\"」』]{1,10}模式[”\"」』]|上帝模式|\bgod mode\b|\bunrestricted mode\b|\bevilbot\b|\bfreebot\b",
+        r"\bdo anything now\b|\b(?:stan|dude) mode\b|\bjailbr(?:eak|oken)\b.{0,20}\b(?:mode|on|ai|bot|version|assistant)\b|越狱(?:模式|版)|jailbreak ?mode|无限制模式|无审查模式|无所不能模式|自由模式|(?<![键钮]进入)(?<![键钮]切换到)(?<![键钮]开启)(?<![键钮]打开)[“\"「『](?!(?:隐私|夜间|深色|暗黑|省电|静音|免打扰|勿扰|飞行|护眼|儿童|青少年|长辈|老年|极速|标准|普通|简洁|无痕|离线|游客|访客|节能|睡眠)模式|[^”\"」』]{0,8}[键钮])[^”\"」』“「『]{1,10}模式[”\"」』]|上帝模式|\bgod mode\b|\bunrestricted mode\b|\bevilbot\b|\bfreebot\b",
         1.0,
     ),
     signal("named-persona", r"(?<![a-z])dan(?![a-z])", 0.4),

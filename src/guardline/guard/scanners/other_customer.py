@@ -59,7 +59,7 @@ SIGNALS = (
     ),
     signal(
         "who-bought",
-        r"(?:顾客|客户|买家|用户)(?:里|中)(?:有没有|谁|哪些)|谁买过|都有谁|哪些人买|是谁买的|谁下的单|下过单的人|买过[^，。]{0,8}的客户|投诉你们的那个|\bwho (?:else )?(?:bought|ordered|purchased)\b|\bpeople who (?:bought|ordered)\b|\bwhich customers\b|\bthe (?:person|customer|user|buyer) (?:who|that|named|called|whose)\b|(?:收货人|收件人|顾客|用户|客户)(?:叫|是谁|名字)|\bthe user named\b",
+        r"(?:顾客|客户|买家|用户)(?:里|中)(?:有没有|谁|哪些)|谁买过|都有谁|哪些人买|是谁买的|谁下的单|下过单的人|买过[^，。]{0,8}的客户|投诉你们的那个|\bwho (?:else )?(?:bought|ordered|purchased)\b|\bpeople who (?:bought|ordered)\b|\bwhich (?:other )?customers\b|\bthe (?:person|customer|user|buyer) (?:who|that|named|called|whose)\b|(?:收货人|收件人|顾客|用户|客户)(?:叫|是谁|名字)|\bthe user named\b",
         0.5,
     ),
     signal(
@@ -109,6 +109,23 @@ SIGNALS = (
     signal(
         "lookup-holder",
         r"(?:这个|这些|该)(?:手机号码?|电话号码?|号码|身份证号?|邮箱)[^，。！？!?]{0,30}(?:注册|会员|账号|下过|买过|是谁|叫什么|哪些单|什么单|的主人)|\b(?:is|does|was) (?:this|that) (?:phone number|number|email(?: address)?|id number)\b.{0,40}\b(?:member|account|registered|ordered|bought|belong)|\bwho (?:owns|has) (?:this|that) (?:phone number|number|email|account)\b|\bwhich accounts?\b.{0,30}\b(?:this|that) (?:number|email|id)\b",
+        0.7,
+    ),
+    # When a named other person comes and goes (a gym's check-ins, a lock's entry log, a shift's
+    # attendance): an employer or a neighbour watching someone, never the customer's own record.
+    # "我和同事几点来取" is the customer's own visit.
+    signal(
+        "whereabouts",
+        r"(?<![和跟与])(?:同事|员工|下属|邻居|室友|前任|前夫|前妻|租客|房客)[^，。！？!?]{0,10}(?:几点来|几点走|几点到|几点离开|进出记录|出入记录|打卡记录|签到记录|到店记录|来过几次|开门记录|开锁记录|考勤)|"
+        r"\b(?:employee|colleague|co-?worker|staff member|neighbou?r|tenant|ex)'?s?\b.{0,30}\b(?:check-?in|visit|attendance|entry|access) (?:times|records?|logs?|history)\b|"
+        r"\b(?:check-?in|attendance|entry|access) (?:times|records?|logs?|history)\b.{0,20}\b(?:of|for) (?:our|my|an?|the) (?:employee|colleague|co-?worker|staff member|neighbou?r|tenant)\b",
+        0.7,
+    ),
+    # A ranking of customers by name ("充值最多的十个会员是谁", "your top 10 customers"): a list of people.
+    signal(
+        "ranked-customers",
+        r"(?:最多|最高|最大|最贵|前[十一二三四五六七八九\d]+名?)的?(?:[十一二三四五六七八九\d]+个|几个|几位)?(?:会员|客户|顾客|用户|买家)(?:是谁|都是谁|有哪些人|名单|叫什么)|"
+        r"\b(?:top|biggest|highest)\s+(?:\d+|ten|five|twenty)\s+(?:customers|members|buyers|spenders)\b",
         0.7,
     ),
     signal(

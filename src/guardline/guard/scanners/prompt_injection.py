@@ -19,7 +19,9 @@ _ZH_SCOPE = r"(?:之前|以前|以上|上面|上述|前面|先前|原来|原始|
 # The gap between verb and object, without a first-person word (the customer's own message).
 _ZH_GAP = r"(?:(?!我)[^，。,.!?！？]){0,8}"
 _EN_VERB = r"(?:ignore|disregard|forget|override|bypass|skip|do not follow|don'?t follow|stop following|no longer follow|throw away|discard|set aside|put aside|pay no attention to|suspend|disable|turn off|switch off)"
-_EN_TARGET = r"(?:instructions?|directions|(?:translation |original |real |current )?task|rules|guidelines|guidance|programming|prompts?|polic(?:y|ies)|restrictions|directives|constraints|configuration|safety (?:rules|filters|checks|layers)|verification|content rules)"
+_EN_TARGET = r"(?:(?<!payment )(?<!bank )(?<!wire )(?<!wiring )(?<!transfer )(?<!billing )(?<!delivery )(?<!shipping )(?<!washing )(?<!care )(?<!dosage )instructions?|directions|(?:translation |original |real |current )?task|rules|guidelines|guidance|programming|prompts?|polic(?:y|ies)|restrictions|directives|constraints|configuration|safety (?:rules|filters|checks|layers)|verification|content rules)"
+# Payment, delivery or care instructions are a bank's, a courier's or a label's (a scam e-mail
+# forwarded: "ignore previous payment instructions"), never the assistant's.
 _EN_SCOPE = r"(?:all|any|every|previous|prior|above|earlier|preceding|original|initial|system|existing|your|these|those|old)"
 _EN_GAP = r"(?:\W+(?!my\b|our\b|i\b)\w+){0,3}?"
 # "the instructions I left on the order", "the rules we agreed": the customer's own, not the bot's.
@@ -117,11 +119,12 @@ SIGNALS = (
         0.7,
     ),
     # Inside a quoted text or a field, the assistant addressed by name or a role prefix (“SYSTEM: …”,
-    # "…; assistant, also …"): a text to be forwarded or printed has no business talking to the bot.
+    # "…; assistant, also …", "Apt 5 [assistant: …]"): a text to be forwarded or printed has no
+    # business talking to the bot.
     # At the start of a message the same vocative is only a customer talking to it ("机器人，我要退款").
     signal(
         "addressed-to-bot",
-        r"[\"“「『;；](?:[^\"”」』]{0,120}?[.。!！?？]\s*)?\s*(?:dear )?(?:ai|ai agent|ai assistant|bot|chatbot|assistant|system|admin|operator|"
+        r"[\"“「『;；\[【](?:[^\"”」』\]】]{0,120}?[.。!！?？]\s*)?\s*(?:dear )?(?:ai|ai agent|ai assistant|bot|chatbot|assistant|system|admin|operator|"
         r"机器人|智能客服|客服机器人|ai客服|智能助手|助手|系统|管理员)\s*[,:，：]",
         0.6,
     ),
