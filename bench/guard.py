@@ -69,7 +69,7 @@ TUNING_SPLITS = (
     "fresh8",
     "fresh9",
 )
-UNSEEN_SPLITS = ("heldout",)
+UNSEEN_SPLITS = ("heldout", "fresh10")
 SPLITS = TUNING_SPLITS + UNSEEN_SPLITS
 # bench/guard_train.py's threshold budgets (reported below): false positives of the model alone and of
 # rules + model, on the tuning look-alikes out of fold, and on each new author's split left out of

@@ -27,7 +27,7 @@ TUNING = (
     "fresh8",
     "fresh9",
 )
-SPLITS = (*TUNING, "heldout")
+SPLITS = (*TUNING, "heldout", "fresh10")
 
 
 def _load() -> list[dict[str, str]]:
@@ -78,7 +78,7 @@ def _bench(name: str) -> ModuleType:
 def test_bench_keeps_tuning_and_unseen_splits_apart_and_skips_a_missing_one(tmp_path: Path) -> None:
     bench = _bench("guard")
     assert set(bench.TUNING_SPLITS) == set(TUNING)
-    assert "heldout" in bench.UNSEEN_SPLITS
+    assert {"heldout", "fresh10"} <= set(bench.UNSEEN_SPLITS)
     assert not set(bench.TUNING_SPLITS) & set(bench.UNSEEN_SPLITS)
     record = {"id": "train-0", "text": "在吗", "label": "benign", "category": "order", "lang": "zh"}
     (tmp_path / "train.jsonl").write_text(json.dumps({**record, "split": "train"}) + "\n", encoding="utf-8")

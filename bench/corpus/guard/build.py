@@ -2,10 +2,10 @@
 """Build the Guardline guard corpus: labeled attacks and benign customer messages.
 
 Reads ``src/<split>.txt`` for the splits train, heldout, stress, fresh, fresh2, fresh3, fresh4,
-fresh5, fresh6, fresh7, fresh8 and fresh9 (hand-written, one message per line; see README.md for
-what each split may be used for), and for train also src/train_nl.txt to src/train_nl8.txt, expands
-placeholders and obfuscation directives with a seeded RNG, adds generated oversized and malformed
-inputs (and benign long or repetitive ones), and writes ``<split>.jsonl``:
+fresh5, fresh6, fresh7, fresh8, fresh9 and fresh10 (hand-written, one message per line; see
+README.md for what each split may be used for), and for train also src/train_nl.txt to
+src/train_nl8.txt, expands placeholders and obfuscation directives with a seeded RNG, adds generated
+oversized and malformed inputs (and benign long or repetitive ones), and writes ``<split>.jsonl``:
 one ``{"id", "text", "label", "category", "lang", "split"}`` object per line.
 
 Stdlib only, deterministic, imports nothing from the project (the corpus must not be shaped by the
@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SPLITS = (
     "train", "heldout", "stress", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7",
-    "fresh8", "fresh9",
+    "fresh8", "fresh9", "fresh10",
 )  # fmt: skip
 ATTACK_CATEGORIES = (
     "prompt_injection", "jailbreak", "system_prompt_extraction", "other_customer_data",
