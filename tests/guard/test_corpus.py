@@ -13,21 +13,18 @@ from types import ModuleType
 from guardline.guard import InputGuard
 
 CORPUS = Path(__file__).resolve().parents[2] / "bench" / "corpus" / "guard"
-# bench/guard.py's TUNING_SPLITS
-TUNING = (
-    "train",
-    "stress",
-    "fresh",
-    "fresh2",
-    "fresh3",
-    "fresh4",
-    "fresh5",
-    "fresh6",
-    "fresh7",
-    "fresh8",
-    "fresh9",
-)
-SPLITS = (*TUNING, "heldout", "fresh10")
+
+
+def _bench(name: str) -> ModuleType:
+    bench = str(CORPUS.parents[1])
+    if bench not in sys.path:
+        sys.path.insert(0, bench)  # bench/guard.py imports its sibling _results
+    return importlib.import_module(name)
+
+
+# The splits as bench/guard.py has them (the test below checks which are unseen).
+TUNING: tuple[str, ...] = _bench("guard").TUNING_SPLITS
+SPLITS: tuple[str, ...] = _bench("guard").SPLITS
 
 
 def _load() -> list[dict[str, str]]:
@@ -68,17 +65,9 @@ def test_guard_meets_its_targets_on_the_tuning_splits() -> None:
     assert false_positives / len(benign) <= 0.01
 
 
-def _bench(name: str) -> ModuleType:
-    bench = str(CORPUS.parents[1])
-    if bench not in sys.path:
-        sys.path.insert(0, bench)  # bench/guard.py imports its sibling _results
-    return importlib.import_module(name)
-
-
 def test_bench_keeps_tuning_and_unseen_splits_apart_and_skips_a_missing_one(tmp_path: Path) -> None:
     bench = _bench("guard")
-    assert set(bench.TUNING_SPLITS) == set(TUNING)
-    assert {"heldout", "fresh10"} <= set(bench.UNSEEN_SPLITS)
+    assert {"heldout", "fresh10"} <= set(bench.UNSEEN_SPLITS)  # the latest author's split stays unseen
     assert not set(bench.TUNING_SPLITS) & set(bench.UNSEEN_SPLITS)
     record = {"id": "train-0", "text": "在吗", "label": "benign", "category": "order", "lang": "zh"}
     (tmp_path / "train.jsonl").write_text(json.dumps({**record, "split": "train"}) + "\n", encoding="utf-8")
