@@ -25,7 +25,8 @@ requests, Content-Length bodies), cheap enough to share the 2-core machine with 
   side goes first equally often and whatever goes with a position falls on both alike); overhead =
   median(off) / median(on) - 1.
 - Server CPU per single message: the server process's user + system time (``/proc/<pid>/stat``) over
-  the sustained single-message run, divided by the requests. On a machine shared with other work this
+  the sustained single-message run, divided by the requests; on PostgreSQL also the database's own
+  processes' (every ``postgres`` process on the machine). On a machine shared with other work this
   moves far less than the rates do; compare it between runs.
 - PostgreSQL commit probe (before the PostgreSQL runs): a bare insert-and-commit loop for 10 s, nothing
   of Guardline's running; its tail (disk fsync stalls) is a floor under the fixed-rate latency's.
@@ -252,6 +253,22 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU time so far of every PostgreSQL process on this machine (the server's
+    backends for Guardline's connections, and its WAL writer and checkpointer): the database's share
+    of a message's cost, which the Guardline server's own CPU leaves out."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 @contextmanager
 def server(backend: str, *, encryption: bool, workers: int) -> Iterator[tuple[int, str, int]]:
     with tempfile.TemporaryDirectory(prefix="gl-bench-") as data, _database(backend) as url:
@@ -309,6 +326,8 @@ def run_backend(
     singles_off: list[float] = []
     cpu_on: list[float] = []
     cpu_off: list[float] = []
+    db_on: list[float] = []
+    db_off: list[float] = []
     out: dict[str, object] = {}
     for round_no in range(args.rounds):
         # Alternating order (on/off, off/on, ...): whatever drifts during the run (the database growing,
@@ -317,12 +336,15 @@ def run_backend(
             with server(backend, encryption=encryption, workers=args.workers[backend]) as (port, key, pid):
                 requests = [encode("/v1/messages", key, message(rng, texts)) for _ in range(4000)]
                 warm(port, requests)
-                cpu = cpu_seconds(pid)
+                cpu, db_cpu = cpu_seconds(pid), postgres_cpu_seconds()
                 single = asyncio.run(closed_loop(port, requests, 1, args.concurrency, args.duration))
                 cpu_ms = (cpu_seconds(pid) - cpu) * 1000 / max(single.requests, 1)
+                db_ms = (postgres_cpu_seconds() - db_cpu) * 1000 / max(single.requests, 1)
                 check(single, f"{backend} single enc={encryption}")
                 (singles_on if encryption else singles_off).append(single.rate)
                 (cpu_on if encryption else cpu_off).append(cpu_ms)
+                if backend == "postgresql":
+                    (db_on if encryption else db_off).append(db_ms)
                 if encryption and round_no == 0:
                     out["single"] = single
                     batches = [
@@ -343,13 +365,16 @@ def run_backend(
                     f"{backend} round {round_no + 1} encryption={'on' if encryption else 'off'}: "
                     f"{single.rate:,.0f} msg/s single, "
                     f"p50 {single.pct(50):.1f} ms, p99 {single.pct(99):.1f} ms, "
-                    f"server CPU {cpu_ms:.2f} ms/request",
+                    f"server CPU {cpu_ms:.2f} ms/request"
+                    + (f", PostgreSQL CPU {db_ms:.2f} ms/request" if backend == "postgresql" else ""),
                     file=sys.stderr,
                 )
     out["on"] = singles_on
     out["off"] = singles_off
     out["cpu_on"] = cpu_on
     out["cpu_off"] = cpu_off
+    out["db_on"] = db_on
+    out["db_off"] = db_off
     return out
 
 
@@ -428,6 +453,12 @@ def report(results: dict[str, dict[str, object]], args: argparse.Namespace, argv
             f"| {backend} | server CPU per single message | — | {cpu_on:.2f} ms encryption on, "
             f"{cpu_off:.2f} ms off (median) | — |",
         ]
+        if r["db_on"]:
+            db_on, db_off = statistics.median(r["db_on"]), statistics.median(r["db_off"])  # type: ignore[arg-type]
+            lines.append(
+                f"| {backend} | PostgreSQL CPU per single message | — | {db_on:.2f} ms encryption on, "
+                f"{db_off:.2f} ms off (median) | — |"
+            )
     return "\n".join(lines) + "\n"
 
 
