@@ -605,24 +605,23 @@ def test_until_won_retries_lost_races_only_then_answers_409() -> None:
 
 
 @pytest.mark.parametrize("fresh_url", ["postgresql"], indirect=True)
-def test_the_group_commit_returns_only_once_its_wal_is_flushed(fresh_url: str) -> None:
-    """The group's transaction commits with synchronous_commit off (its locks, the audit head's among
-    them, go at once); the statements after it must not return before the WAL holding the group's
-    rows is on disk. A flush position behind the rows' WAL means an acknowledged message could be
-    lost in a power cut (dropping the flushing transaction makes this fail)."""
-    import psycopg
-
-    libpq = fresh_url.replace("+psycopg", "")
-    with psycopg.connect(libpq) as conn, psycopg.connect(libpq, autocommit=True) as other:
-        conn.execute("CREATE TABLE flush_probe (n int)")
-        conn.commit()
+def test_the_group_commit_returns_only_once_its_wal_is_flushed(fresh_engine: Engine) -> None:
+    """The group writer's committing write (``COMMIT_EARLY_RELEASE_PG``) commits with synchronous_commit
+    off, so its locks, the audit head's among them, go at once; it must not return before the WAL
+    holding the group's rows is on disk. A flush position behind the rows' WAL means an acknowledged
+    message could be lost in a power cut (a flushing transaction that only takes an xid, which writes
+    no WAL, makes this fail)."""
+    with fresh_engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE flush_probe (n int)")
+    with fresh_engine.connect() as conn, fresh_engine.connect() as other:
         for n in range(5):
-            conn.execute("INSERT INTO flush_probe VALUES (%s)", (n,))
-            (written,) = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone() or ()
-            with conn.pipeline(), conn.cursor() as cursor:
-                for statement in grouped.COMMIT_EARLY_RELEASE_PG:
-                    cursor.execute(statement)
-            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-            flushed = other.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (str(written),))
-            assert flushed.fetchone() == (True,)
-        assert other.execute("SELECT count(*) FROM flush_probe").fetchone() == (5,)
+            with conn.begin():  # the Committer's own transaction: the write commits it
+                conn.exec_driver_sql("INSERT INTO flush_probe VALUES (%(n)s)", {"n": n})
+                written = conn.exec_driver_sql("SELECT pg_current_wal_insert_lsn()").scalar()
+                grouped._io(conn).write([], (), commit=True)
+            flushed = other.exec_driver_sql(
+                "SELECT pg_current_wal_flush_lsn() >= %(lsn)s::pg_lsn", {"lsn": str(written)}
+            ).scalar()
+            other.rollback()
+            assert flushed is True
+        assert other.exec_driver_sql("SELECT count(*) FROM flush_probe").scalar() == 5

@@ -9,7 +9,10 @@ over when the leader stops or loses its connection (the lock goes with the sessi
 
 The log is read in seq order, ``seq > last``. Seqs become visible in order: the audit head row stays
 locked from the moment an append takes its seqs until its transaction commits, so no later seq can
-commit before an earlier one. A new leader starts at the end of the log: its windows start empty,
+commit before an earlier one. (The ingest group writer commits with synchronous_commit off and waits
+for the flush after releasing the head, conversations/grouped.py: its events can be read here a few
+milliseconds before they are on disk, and a crash in between loses them with the messages, which were
+never acknowledged.) A new leader starts at the end of the log: its windows start empty,
 and nothing from before the takeover is replayed (it would raise again what the old leader raised).
 """
 
