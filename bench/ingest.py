@@ -242,15 +242,17 @@ def _database(backend: str) -> Iterator[str | None]:
             yield url
 
 
+def _stat_cpu(proc: Path) -> float:
+    """User + system CPU seconds so far of one process (``/proc/<pid>``)."""
+    fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc): the server's cost per request is
     far less noisy on a shared machine than its throughput."""
-    total = 0.0
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    for each in [pid, *(int(c) for c in children.read_text().split())]:  # --workers > 1: the workers
-        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()  # --workers > 1: the workers
+    return sum(_stat_cpu(Path(f"/proc/{each}")) for each in [pid, *map(int, children)])
 
 
 def postgres_cpu_seconds() -> float:
@@ -260,12 +262,10 @@ def postgres_cpu_seconds() -> float:
     total = 0.0
     for entry in Path("/proc").iterdir():
         try:
-            if not entry.name.isdigit() or (entry / "comm").read_text().strip() != "postgres":
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                total += _stat_cpu(entry)
         except OSError:  # gone meanwhile
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
 
 
@@ -336,14 +336,16 @@ def run_backend(
             with server(backend, encryption=encryption, workers=args.workers[backend]) as (port, key, pid):
                 requests = [encode("/v1/messages", key, message(rng, texts)) for _ in range(4000)]
                 warm(port, requests)
-                cpu, db_cpu = cpu_seconds(pid), postgres_cpu_seconds()
+                postgres = backend == "postgresql"
+                cpu, db_cpu = cpu_seconds(pid), postgres_cpu_seconds() if postgres else 0.0
                 single = asyncio.run(closed_loop(port, requests, 1, args.concurrency, args.duration))
-                cpu_ms = (cpu_seconds(pid) - cpu) * 1000 / max(single.requests, 1)
-                db_ms = (postgres_cpu_seconds() - db_cpu) * 1000 / max(single.requests, 1)
+                per_request = 1000 / max(single.requests, 1)
+                cpu_ms = (cpu_seconds(pid) - cpu) * per_request
+                db_ms = (postgres_cpu_seconds() - db_cpu) * per_request if postgres else None
                 check(single, f"{backend} single enc={encryption}")
                 (singles_on if encryption else singles_off).append(single.rate)
                 (cpu_on if encryption else cpu_off).append(cpu_ms)
-                if backend == "postgresql":
+                if db_ms is not None:
                     (db_on if encryption else db_off).append(db_ms)
                 if encryption and round_no == 0:
                     out["single"] = single
@@ -366,7 +368,7 @@ def run_backend(
                     f"{single.rate:,.0f} msg/s single, "
                     f"p50 {single.pct(50):.1f} ms, p99 {single.pct(99):.1f} ms, "
                     f"server CPU {cpu_ms:.2f} ms/request"
-                    + (f", PostgreSQL CPU {db_ms:.2f} ms/request" if backend == "postgresql" else ""),
+                    + (f", PostgreSQL CPU {db_ms:.2f} ms/request" if db_ms is not None else ""),
                     file=sys.stderr,
                 )
     out["on"] = singles_on
