@@ -46,7 +46,6 @@ _SPACED_RE = re.compile(r"(?<![^\W\d_])(?:[^\W\d_] ){3,}[^\W\d_](?![^\W\d_])")
 # space). Letters alone would leave its quotes, digits and separators spaced. Read before spaces are
 # collapsed: one space joins two characters, a wider gap was the space between two words.
 _SPACED_ANY_RE = re.compile(r"(?<!\S)\S(?:\s+\S(?!\S)){5,}")
-_GAP_RE = re.compile(r"\s+")
 _LEET_TOKEN_RE = re.compile(r"[a-z0-9@$]+")  # whole tokens: a pattern that must find a digit backtracks
 _B64_RE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _PCT_RE = re.compile(r"%[0-9a-fA-F]{2}")
@@ -80,7 +79,7 @@ def _unspace(text: str) -> str:
 
 def _unspace_code(raw: str) -> str:
     def join(m: re.Match[str]) -> str:
-        return _GAP_RE.sub(lambda gap: "" if len(gap.group()) == 1 else " ", m.group())
+        return _SPACE_RE.sub(lambda gap: "" if len(gap.group()) == 1 else " ", m.group())
 
     text = unicodedata.normalize("NFKC", _FORMAT_RE.sub("", raw)).casefold()
     return _SPACE_RE.sub(" ", _SPACED_ANY_RE.sub(join, text)).strip()
