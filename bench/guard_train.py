@@ -394,20 +394,17 @@ def leave_split_out(
 ) -> dict[str, dict[str, object]]:
     """Each of ``splits`` scored by models that never saw it, at the shipped model's thresholds.
 
-    The five folds: one per named split, the rest of the tuning data in the remaining folds by
-    digest. A split written by another author than most of the training data says more about new
-    phrasings than the random folds do (but its messages were tuning data, so it is no unseen split).
+    A fold per named split (``split_folds``), each scored by a model fitted on everything else; the
+    rest of the tuning data is only training data. A split written by another author than most of the
+    training data says more about new phrasings than the random folds do (but its messages were
+    tuning data, so it is no unseen split).
     """
     shipped = Model.from_json(DEFAULT_MODEL.read_text(encoding="utf-8"))
     records = tuning_records()
     nl = [r for r in records if r["label"] == "benign" or r["category"] in CLASSES]
     samples = training_samples(nl)
-    rest = max(FOLDS - len(splits), 1)  # the rest's folds are only training data for the named ones
-    folds = [
-        splits.index(r.get("split", "")) if r.get("split") in splits else len(splits) + k % rest
-        for r, k in zip(nl, fold_keys(nl), strict=True)
-    ]
-    oof = out_of_fold(samples, folds, float(shipped.meta.get("c", C_GRID[0])))
+    folds = split_folds(nl, splits)
+    oof = out_of_fold(samples, folds, float(shipped.meta.get("c", C_GRID[0])), only=range(len(splits)))
     by_id = {r["id"]: p for r, p in zip(nl, oof, strict=True)}
     out: dict[str, dict[str, object]] = {}
     pooled = {"attacks": 0, "benign": 0, "alone_detected": 0, "alone_false": 0, "detected": 0, "false": 0}
